@@ -1,0 +1,155 @@
+/* config.h: the LiteLLM proxy config (as JSON; YAML is turned into JSON by
+ * the host) parsed and validated into deployments, model groups and the
+ * router's policies.
+ *
+ * Accepted keys keep LiteLLM's meaning:
+ *   model_list[]: model_name, litellm_params{model, api_base, api_key,
+ *     api_version, rpm, tpm, weight, order, timeout, stream_timeout,
+ *     num_retries, cooldown_time, max_input_tokens, input_cost_per_token,
+ *     output_cost_per_token, tags, ...other params passed to the provider},
+ *     model_info{id, max_input_tokens, ...}, and top-level rpm/tpm.
+ *   router_settings / litellm_settings (either may hold any key below; a key
+ *     in router_settings wins): num_retries, retry_after, allowed_fails,
+ *     cooldown_time, timeout, request_timeout, stream_timeout, fallbacks,
+ *     default_fallbacks, context_window_fallbacks, content_policy_fallbacks,
+ *     max_fallbacks, retry_policy, allowed_fails_policy, disable_cooldowns,
+ *     routing_strategy, and Switchyard's own: attempt_timeout,
+ *     backoff_initial, backoff_max, retry_after_max.
+ *   general_settings: accepted and left to the host (master_key, ...).
+ *   provider_env: set by the host, never by users: the provider environment
+ *     variables (OPENAI_API_KEY, ...) used when a request names a provider
+ *     model that no group serves.
+ * Durations in the file are seconds, as in LiteLLM; here they are ms.
+ *
+ * A value of the wrong type or range rejects the whole config with the path
+ * of the key ("model_list[1].litellm_params.rpm: expected a number"). An
+ * unknown key is reported through the warning callback and ignored.
+ */
+#ifndef SY_CONFIG_H
+#define SY_CONFIG_H
+
+#include <stdbool.h>
+
+#include "sy.h"
+
+typedef enum sy_provider_kind {
+  SY_PROVIDER_OPENAI = 0, /* "openai/<model>" and OpenAI-compatible bases */
+  SY_PROVIDER_AZURE,      /* "azure/<deployment>" */
+  SY_PROVIDER_ANTHROPIC   /* "anthropic/<model>" */
+} sy_provider_kind;
+
+#define SY_UNSET (-1)
+
+/* One deployment: a model at a provider, with a key, as one model_list
+ * entry describes it. All strings are owned by the config. */
+typedef struct sy_deployment {
+  char *id;             /* model_info.id, else a hash of group + params */
+  char *group;          /* model_name */
+  char *model;          /* litellm_params.model as written ("azure/gpt4-eu") */
+  sy_provider_kind provider;
+  char *upstream_model; /* model after the provider prefix */
+  char *api_base;       /* NULL: the provider's default */
+  char *api_key;        /* secret: never printed, logged or emitted */
+  char *api_version;    /* Azure's api-version, NULL: provider default */
+  char *extra_params;   /* other litellm_params as a JSON object text, merged
+                           into every upstream body; NULL when none */
+  double rpm, tpm;      /* per minute; 0 = unlimited */
+  double weight;        /* 0 = unset */
+  int order;            /* lower is preferred; SY_UNSET when not given */
+  sy_ms timeout_ms;     /* per-attempt timeout; SY_UNSET: router's */
+  sy_ms stream_timeout_ms; /* first-token timeout; SY_UNSET: router's */
+  int num_retries;      /* SY_UNSET: router's */
+  sy_ms cooldown_ms;    /* SY_UNSET: router's; 0 disables cooling it */
+  double max_input_tokens; /* 0 = unknown */
+  double input_cost_per_token, output_cost_per_token; /* 0 = unknown */
+  int retry_policy[SY_CLASS_COUNT]; /* retries per class; SY_UNSET = router's */
+  char **tags;
+  size_t ntags;
+  int index; /* position in model_list */
+} sy_deployment;
+
+/* The deployments sharing one model_name, in model_list order. */
+typedef struct sy_group {
+  char *name;
+  sy_deployment **deps; /* borrowed from sy_config.deps */
+  size_t ndeps;
+} sy_group;
+
+/* "{group: [targets...]}": where a failing group falls back to. */
+typedef struct sy_fallback_rule {
+  char *group; /* "*" for default_fallbacks */
+  char **targets;
+  size_t ntargets;
+} sy_fallback_rule;
+
+typedef struct sy_fallback_list {
+  sy_fallback_rule *rules;
+  size_t nrules;
+} sy_fallback_list;
+
+typedef struct sy_settings {
+  int num_retries;        /* default 2 */
+  sy_ms retry_after_ms;   /* minimum backoff; default 0 */
+  int allowed_fails;      /* failures tolerated per minute; default 3 */
+  int allowed_fails_policy[SY_CLASS_COUNT]; /* per class; SY_UNSET = allowed_fails */
+  sy_ms cooldown_ms;      /* default 5000 */
+  bool disable_cooldowns;
+  sy_ms timeout_ms;       /* overall deadline of a request; default 600000 */
+  sy_ms attempt_timeout_ms; /* per attempt; 0 = only the deadline bounds it */
+  sy_ms stream_timeout_ms;  /* first token of a stream; 0 = none */
+  int max_fallbacks;      /* fallback hops per request; default 5 */
+  sy_ms backoff_initial_ms; /* default 500 */
+  sy_ms backoff_max_ms;     /* default 8000 */
+  sy_ms retry_after_max_ms; /* a provider's Retry-After above this is not
+                               waited for; default 60000 */
+  int retry_policy[SY_CLASS_COUNT]; /* SY_UNSET = num_retries rules */
+  sy_fallback_list fallbacks;       /* default_fallbacks appended as "*" */
+  sy_fallback_list context_window_fallbacks;
+  sy_fallback_list content_policy_fallbacks;
+  char *routing_strategy; /* "simple-shuffle" unless set */
+} sy_settings;
+
+/* Provider environment variables handed over by the host. */
+typedef struct sy_provider_env {
+  char *openai_api_key, *openai_api_base;
+  char *anthropic_api_key, *anthropic_api_base;
+  char *azure_api_key, *azure_api_base, *azure_api_version;
+} sy_provider_env;
+
+typedef struct sy_config {
+  sy_deployment *deps; /* owned, ndeps entries */
+  size_t ndeps;
+  sy_group *groups; /* owned, in order of first appearance */
+  size_t ngroups;
+  sy_settings settings;
+  sy_provider_env env;
+} sy_config;
+
+/* Called once per unknown key; |path| and |msg| are valid during the call. */
+typedef void (*sy_config_warn_fn)(void *user, const char *path, const char *msg);
+
+/* sy_config_parse parses |len| bytes of JSON at |json| into a new config
+ * stored in |*pcfg|. On rejection |err| (if not NULL) receives one line,
+ * "<path>: <what was expected>", and |*pcfg| is NULL. |warn| (may be NULL)
+ * hears of unknown keys. The caller owns |*pcfg| and frees it with
+ * sy_config_free; |json| is not kept.
+ * Returns 0, SY_ERR_PARSE (not JSON), SY_ERR_CONFIG or SY_ERR_NOMEM. */
+int sy_config_parse(const char *json, size_t len, sy_config **pcfg, sy_buf *err,
+                    sy_config_warn_fn warn, void *user);
+
+/* Frees |cfg| and everything it owns; NULL is allowed. */
+void sy_config_free(sy_config *cfg);
+
+/* The group named |name|, or NULL. The pointer lives as long as |cfg|. */
+const sy_group *sy_config_group(const sy_config *cfg, const char *name);
+
+/* Parses a "provider/model" string. Returns 0 and sets |*kind| and
+ * |*model_offset| (where the upstream model name starts in |s|), or
+ * SY_ERR_NOT_FOUND when |s| has no known provider prefix. */
+int sy_provider_from_model(const char *s, sy_provider_kind *kind, size_t *model_offset);
+
+/* The fallback targets of |list| for |group|: its own rule, else the "*"
+ * rule, else NULL with *n = 0. Borrowed from the config. */
+char **sy_fallbacks_for(const sy_fallback_list *list, const char *group, size_t *n);
+
+#endif /* SY_CONFIG_H */

@@ -1,0 +1,89 @@
+/* host.h: the boundary between the core and its host.
+ *
+ * The core never blocks and never does I/O. The host (JS in the wasm builds,
+ * a scripted C host in the native tests) calls the core's entry points; the
+ * core asks for work through the callbacks of sy_host; the host reports
+ * completions back through further entry points. Nothing re-enters: a
+ * callback must not call any sy_router_* function (the wasm binding queues
+ * such calls until the entry point returns).
+ *
+ * ---- The wasm ABI (module "sy_host" imports, explicit exports) ----
+ * All pointers are offsets into the module's memory; strings are UTF-8 with
+ * a length (no NUL). Bytes handed to an import are valid only during it.
+ *
+ * Imports (module "sy_host"):
+ *   now_ms() -> f64                       clock; read once per entry point
+ *   fetch_start(attempt i32, head i32, head_len i32, body i32, body_len i32)
+ *       head: JSON {"method","url","headers":{name:value},"stream":bool}.
+ *       The host sends it and later calls sy_on_response, sy_on_body*,
+ *       sy_on_end, or sy_on_error for this attempt id.
+ *   fetch_abort(attempt i32)              stop it; report nothing more for it
+ *   timer_start(timer i32, delay_ms f64)  call sy_on_timer(timer) after delay
+ *   timer_cancel(timer i32)               that call is no longer wanted
+ *   deliver(request i32, json i32, len i32)  the request's one answer (below)
+ *   emit(json i32, len i32)               one event (below)
+ *   kv_get(key i32, key_len i32, out i32, cap i32) -> i32
+ *       -1: absent or expired; else the value's length n, copied to out
+ *       when n <= cap (the core asks again with a larger buffer otherwise)
+ *   kv_put(key i32, key_len i32, val i32, val_len i32, ttl_ms f64)
+ *       ttl_ms 0 = no expiry
+ *   kv_add(key i32, key_len i32, delta f64, ttl_ms f64) -> f64
+ *       adds to a numeric value, creating it (with the TTL, which is not
+ *       renewed by later adds: a fixed window) when absent; returns the sum
+ *
+ * Exports:
+ *   sy_alloc(n i32) -> i32, sy_free(p i32)   for the bytes the host passes in
+ *   sy_heap_bytes() -> i32                    live bytes of the core's heap
+ *   sy_router_new(cfg i32, len i32, seed_lo i32, seed_hi i32) -> i32 router
+ *       0 only when out of memory. Check sy_router_error before use.
+ *   sy_router_error(router i32) -> i32        NUL-terminated text, 0 if none
+ *   sy_router_free(router i32)
+ *   sy_request_begin(router, body i32, len i32) -> i32 request id (> 0), or
+ *       a negative sy_status when out of memory. Every id that is returned
+ *       gets exactly one deliver, possibly before sy_request_begin returns.
+ *   sy_request_cancel(router, request i32)   the client went away: aborts
+ *       its attempts and delivers status 499
+ *   sy_on_response(router, attempt i32, status i32, headers i32, len i32)
+ *       headers: "name:value\n" lines, names lower-case
+ *   sy_on_body(router, attempt i32, bytes i32, len i32)   any split
+ *   sy_on_end(router, attempt i32)
+ *   sy_on_error(router, attempt i32, msg i32, len i32)    transport failure
+ *   sy_on_timer(router, timer i32)
+ *   sy_router_inflight(router) -> i32         requests not yet delivered
+ * The wasi build also exports _initialize (call it once first).
+ *
+ * deliver JSON:
+ *   {"id":N,"status":200,"response":{chat.completion},"route":ROUTE}
+ *   {"id":N,"status":S,"error":{"message","type","code"},"route":ROUTE,
+ *    "retry_after_ms":M?}
+ *   ROUTE = {"model_group","deployment","model","attempts","fallbacks",
+ *            "tries":[{"deployment","group","status","class","latency_ms"}]}
+ * event JSON: {"t":ms,"type":...,"req":N,...}, types: config_warning,
+ *   request, attempt_start, attempt_end, backoff, cooldown, fallback,
+ *   deliver. Neither ever holds an API key.
+ */
+#ifndef SY_HOST_H
+#define SY_HOST_H
+
+#include <stdint.h>
+
+#include "sy.h"
+
+/* The host's services. Every member is required. */
+typedef struct sy_host {
+  void *user;
+  sy_ms (*now_ms)(void *user);
+  void (*fetch_start)(void *user, int32_t attempt, const char *head, size_t head_len,
+                      const char *body, size_t body_len);
+  void (*fetch_abort)(void *user, int32_t attempt);
+  void (*timer_start)(void *user, int32_t timer, sy_ms delay_ms);
+  void (*timer_cancel)(void *user, int32_t timer);
+  void (*deliver)(void *user, int32_t request, const char *json, size_t len);
+  void (*emit)(void *user, const char *json, size_t len);
+  int32_t (*kv_get)(void *user, const char *key, size_t key_len, char *out, size_t cap);
+  void (*kv_put)(void *user, const char *key, size_t key_len, const char *val,
+                 size_t val_len, sy_ms ttl_ms);
+  double (*kv_add)(void *user, const char *key, size_t key_len, double delta, sy_ms ttl_ms);
+} sy_host;
+
+#endif /* SY_HOST_H */

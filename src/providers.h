@@ -1,0 +1,80 @@
+/* providers.h: the wire formats of the providers Switchyard calls.
+ *
+ * Per provider kind: build the upstream HTTP request from an OpenAI
+ * chat-completion body, normalise the upstream answer to OpenAI's
+ * chat.completion shape, and classify failures from status, headers and
+ * body. Pure functions: no clock (|now| is an argument), no host calls.
+ *
+ * Upstream conventions (LiteLLM's):
+ * - openai/<name>: POST <api_base or https://api.openai.com/v1>/chat/completions,
+ *   "Authorization: Bearer <key>", body "model": "<name>".
+ * - azure/<deployment>: POST <api_base>/openai/deployments/<deployment>/chat/
+ *   completions?api-version=<api_version or 2024-10-21>, "api-key: <key>".
+ * - anthropic/<model>: POST <api_base or https://api.anthropic.com>/v1/messages
+ *   (an api_base already ending in /v1/messages is used as is), "x-api-key",
+ *   "anthropic-version: 2023-06-01"; the OpenAI body is translated to the
+ *   Messages API (system messages lifted out, max_tokens defaulted to 4096).
+ */
+#ifndef SY_PROVIDERS_H
+#define SY_PROVIDERS_H
+
+#include "cJSON.h"
+#include "config.h"
+#include "sy.h"
+
+/* Where and how one attempt is sent. Strings are borrowed. */
+typedef struct sy_target {
+  sy_provider_kind provider;
+  const char *upstream_model;
+  const char *api_base;    /* NULL: provider default */
+  const char *api_key;     /* NULL: no auth header */
+  const char *api_version; /* Azure; NULL: default */
+  const char *extra_params; /* JSON object text merged under the request's
+                               own params (the request wins); may be NULL */
+} sy_target;
+
+/* sy_provider_build_request writes the upstream request for |target|:
+ * |head| receives a JSON object {"method","url","headers":{...},"stream"}
+ * for the host's transport and |body| the request body bytes. |request| is
+ * the OpenAI chat body with router-only keys already removed; it is read,
+ * not kept or changed. |stream| asks for a streamed answer.
+ * |head| carries the API key for the transport: it must never be logged.
+ * Returns 0, SY_ERR_INVALID (request without messages, or messages the
+ * provider cannot express) or SY_ERR_NOMEM. Buffers are appended to. */
+int sy_provider_build_request(const sy_target *target, const cJSON *request, int stream,
+                              sy_buf *head, sy_buf *body);
+
+/* What one upstream answer amounts to. */
+typedef struct sy_outcome {
+  sy_class cls;
+  int status;            /* upstream HTTP status; 0 when none (network) */
+  sy_ms retry_after_ms;  /* from retry-after-ms / retry-after; -1 if absent */
+  sy_buf message;        /* the upstream's error message, for error answers */
+  sy_buf response;       /* on SY_CLASS_OK: OpenAI chat.completion JSON */
+  double prompt_tokens;  /* from usage, 0 when absent */
+  double completion_tokens;
+} sy_outcome;
+
+void sy_outcome_init(sy_outcome *o);
+void sy_outcome_free(sy_outcome *o);
+
+/* sy_provider_parse_response classifies a complete upstream answer and, on
+ * success, normalises it into |out->response|. |headers| is the response
+ * header block as "name:value\n" lines with lower-case names (may be NULL);
+ * |now| converts an HTTP-date Retry-After into a delay. A 2xx body that
+ * does not parse is SY_CLASS_BAD_RESPONSE, never a crash. |out| must be
+ * initialised; it is filled, and the caller frees it.
+ * Returns 0 or SY_ERR_NOMEM. */
+int sy_provider_parse_response(sy_provider_kind kind, int status, const char *headers,
+                               size_t headers_len, const char *body, size_t body_len,
+                               sy_ms now, sy_outcome *out);
+
+/* The value of header |name| (lower-case) in a "name:value\n" block, with
+ * surrounding blanks trimmed; NULL when absent. *vlen gets its length. */
+const char *sy_header_find(const char *headers, size_t len, const char *name, size_t *vlen);
+
+/* Retry delay asked for by the headers: retry-after-ms, else retry-after as
+ * seconds or an HTTP-date (relative to |now|). -1 when absent or invalid. */
+sy_ms sy_retry_after_ms(const char *headers, size_t len, sy_ms now);
+
+#endif /* SY_PROVIDERS_H */

@@ -1,0 +1,1040 @@
+/* request.c: the router and the per-request state machine (request.h). */
+#include "request.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cJSON.h"
+#include "config.h"
+#include "health.h"
+#include "policy.h"
+#include "providers.h"
+#include "select.h"
+
+/* Ids of requests and attempts share one counter below 2^29, so a timer id
+ * can carry its owner's id and its kind: timer = id << 2 | kind. */
+#define ID_LIMIT (1 << 29)
+enum { TIMER_DEADLINE = 0, TIMER_BACKOFF = 1, TIMER_ATTEMPT = 2 };
+
+/* An upstream answer larger than this is not buffered further: the attempt
+ * ends as bad_response. Chat answers are far smaller. */
+#define MAX_RESPONSE_BYTES (64u << 20)
+/* Request-level fallbacks beyond this many entries are ignored. */
+#define MAX_REQUEST_FALLBACKS 32
+
+typedef struct request request;
+
+typedef struct attempt {
+  int32_t id;
+  request *req;
+  const sy_deployment *dep;
+  int dep_index; /* in the request's current group */
+  sy_ms started;
+  int status;
+  int timer_armed;
+  sy_buf headers;
+  sy_buf body;
+} attempt;
+
+/* A deployment made for one request: a provider model named directly, or a
+ * fallback object overriding key/base. Owned by the request. */
+typedef struct adhoc {
+  sy_deployment dep;
+  sy_deployment *ptr;
+  sy_group group;
+} adhoc;
+
+struct request {
+  int32_t id;
+  cJSON *params;        /* what goes to the provider; router keys removed */
+  cJSON *fallbacks;     /* the request's own fallbacks array, or NULL */
+  int stream;
+  int disable_fallbacks;
+  int num_retries;      /* SY_UNSET unless the request set it */
+  sy_ms started, deadline;
+  char *first_group;    /* the group asked for, by name */
+  const sy_group *group; /* the group being tried now */
+  uint8_t *tried, *banned; /* per deployment of |group| */
+  int attempts, retries, hops;
+  uint32_t req_fb_used;  /* bit i: request fallback i was entered */
+  char **visited;        /* config groups entered, first_group included */
+  size_t nvisited;
+  adhoc **adhocs;
+  size_t nadhocs;
+  attempt *cur;
+  int deadline_armed, backoff_armed;
+  const sy_deployment *last_dep; /* where the last attempt went */
+  sy_class last_cls;
+  int last_status;
+  sy_ms last_retry_after;
+  sy_buf last_msg;
+  sy_buf tries; /* JSON objects, comma-separated */
+};
+
+/* Open-addressing map from id to request or attempt; linear probing with
+ * backward-shift deletion, so no tombstones build up under churn. */
+typedef struct slot {
+  int32_t key; /* 0 = empty */
+  int is_attempt;
+  void *val;
+} slot;
+
+struct sy_router {
+  sy_host host;
+  sy_config *cfg;
+  sy_rng rng;
+  int32_t next_id;
+  slot *slots;
+  size_t cap, used;
+  size_t inflight;
+  uint8_t *pick_scratch; /* as large as the largest group */
+  size_t pick_cap;
+  sy_buf ev;           /* event being built */
+  sy_buf head, body;   /* upstream request being built */
+};
+
+/* ---------- id map ---------- */
+
+static size_t slot_of(const sy_router *r, int32_t key) {
+  return ((uint32_t)key * 2654435761u) & (r->cap - 1);
+}
+
+static int map_grow(sy_router *r) {
+  size_t ncap = r->cap ? r->cap * 2 : 64;
+  slot *ns = sy_calloc(ncap, sizeof *ns);
+  if (!ns) return SY_ERR_NOMEM;
+  slot *old = r->slots;
+  size_t ocap = r->cap;
+  r->slots = ns;
+  r->cap = ncap;
+  for (size_t i = 0; i < ocap; i++) {
+    if (!old[i].key) continue;
+    size_t j = slot_of(r, old[i].key);
+    while (ns[j].key) j = (j + 1) & (ncap - 1);
+    ns[j] = old[i];
+  }
+  sy_free(old);
+  return SY_OK;
+}
+
+static slot *map_find(const sy_router *r, int32_t key) {
+  if (!r->cap || key <= 0) return NULL;
+  for (size_t i = slot_of(r, key);; i = (i + 1) & (r->cap - 1)) {
+    if (r->slots[i].key == key) return &r->slots[i];
+    if (!r->slots[i].key) return NULL;
+  }
+}
+
+/* Takes a fresh id for |val|. Returns the id, or SY_ERR_NOMEM. */
+static int32_t map_add(sy_router *r, void *val, int is_attempt) {
+  if ((r->used + 1) * 4 > r->cap * 3 && map_grow(r) < 0) return SY_ERR_NOMEM;
+  int32_t id;
+  do { /* skip ids still alive after a wrap */
+    id = r->next_id;
+    r->next_id = r->next_id + 1 >= ID_LIMIT ? 1 : r->next_id + 1;
+  } while (map_find(r, id));
+  size_t i = slot_of(r, id);
+  while (r->slots[i].key) i = (i + 1) & (r->cap - 1);
+  r->slots[i] = (slot){id, is_attempt, val};
+  r->used++;
+  return id;
+}
+
+static void map_del(sy_router *r, int32_t key) {
+  slot *s = map_find(r, key);
+  if (!s) return;
+  size_t i = (size_t)(s - r->slots);
+  r->slots[i].key = 0;
+  r->used--;
+  /* Backward shift: move later entries of the probe run into the hole. */
+  for (size_t j = (i + 1) & (r->cap - 1); r->slots[j].key; j = (j + 1) & (r->cap - 1)) {
+    size_t home = slot_of(r, r->slots[j].key);
+    if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
+      r->slots[i] = r->slots[j];
+      r->slots[j].key = 0;
+      i = j;
+    }
+  }
+}
+
+static void *map_get(const sy_router *r, int32_t key, int want_attempt) {
+  slot *s = map_find(r, key);
+  return s && s->is_attempt == want_attempt ? s->val : NULL;
+}
+
+/* ---------- events ---------- */
+
+/* Starts an event: {"t":now,"type":"<type>","req":id */
+static sy_buf *ev_begin(sy_router *r, sy_ms now, const char *type, int32_t req) {
+  sy_buf *b = &r->ev;
+  sy_buf_reset(b);
+  sy_buf_puts(b, "{\"t\":");
+  sy_buf_json_num(b, now);
+  sy_buf_printf(b, ",\"type\":\"%s\"", type);
+  if (req) sy_buf_printf(b, ",\"req\":%d", (int)req);
+  return b;
+}
+
+static void ev_str(sy_buf *b, const char *key, const char *val) {
+  sy_buf_printf(b, ",\"%s\":", key);
+  if (val)
+    sy_buf_json_str(b, val, strlen(val));
+  else
+    sy_buf_puts(b, "null");
+}
+
+static void ev_num(sy_buf *b, const char *key, double val) {
+  sy_buf_printf(b, ",\"%s\":", key);
+  sy_buf_json_num(b, val);
+}
+
+static void ev_end(sy_router *r) {
+  sy_buf_putc(&r->ev, '}');
+  if (!r->ev.oom) r->host.emit(r->host.user, r->ev.data, r->ev.len);
+}
+
+static void warn_cb(void *user, const char *path, const char *msg) {
+  sy_router *r = user;
+  sy_buf *b = ev_begin(r, r->host.now_ms(r->host.user), "config_warning", 0);
+  ev_str(b, "path", path);
+  ev_str(b, "message", msg);
+  ev_end(r);
+}
+
+/* ---------- timers ---------- */
+
+static void timer_arm(sy_router *r, int32_t owner, int kind, sy_ms delay) {
+  r->host.timer_start(r->host.user, owner << 2 | kind, delay > 0 ? delay : 0);
+}
+
+static void timer_disarm(sy_router *r, int32_t owner, int kind, int *armed) {
+  if (!*armed) return;
+  *armed = 0;
+  r->host.timer_cancel(r->host.user, owner << 2 | kind);
+}
+
+/* ---------- request lifetime ---------- */
+
+static void attempt_free(sy_router *r, attempt *a) {
+  if (!a) return;
+  timer_disarm(r, a->id, TIMER_ATTEMPT, &a->timer_armed);
+  map_del(r, a->id);
+  if (a->req && a->req->cur == a) a->req->cur = NULL;
+  sy_buf_free(&a->headers);
+  sy_buf_free(&a->body);
+  sy_free(a);
+}
+
+static void adhoc_free(adhoc *h) {
+  sy_free(h->dep.id);
+  sy_free(h->dep.group);
+  sy_free(h->dep.model);
+  sy_free(h->dep.upstream_model);
+  sy_free(h->dep.api_base);
+  sy_free(h->dep.api_key);
+  sy_free(h->dep.api_version);
+  sy_free(h);
+}
+
+static void request_free(sy_router *r, request *q) {
+  if (q->cur) {
+    r->host.fetch_abort(r->host.user, q->cur->id);
+    attempt_free(r, q->cur);
+  }
+  timer_disarm(r, q->id, TIMER_DEADLINE, &q->deadline_armed);
+  timer_disarm(r, q->id, TIMER_BACKOFF, &q->backoff_armed);
+  map_del(r, q->id);
+  cJSON_Delete(q->params);
+  cJSON_Delete(q->fallbacks);
+  sy_free(q->first_group);
+  sy_free(q->tried);
+  sy_free(q->banned);
+  for (size_t i = 0; i < q->nvisited; i++) sy_free(q->visited[i]);
+  sy_free(q->visited);
+  for (size_t i = 0; i < q->nadhocs; i++) adhoc_free(q->adhocs[i]);
+  sy_free(q->adhocs);
+  sy_buf_free(&q->last_msg);
+  sy_buf_free(&q->tries);
+  sy_free(q);
+  r->inflight--;
+}
+
+static void route_json(sy_buf *b, const request *q) {
+  sy_buf_puts(b, "\"route\":{\"model_group\":");
+  const char *g = q->group ? q->group->name : q->first_group;
+  if (g)
+    sy_buf_json_str(b, g, strlen(g));
+  else
+    sy_buf_puts(b, "null");
+  sy_buf_puts(b, ",\"deployment\":");
+  if (q->last_dep)
+    sy_buf_json_str(b, q->last_dep->id, strlen(q->last_dep->id));
+  else
+    sy_buf_puts(b, "null");
+  sy_buf_puts(b, ",\"model\":");
+  if (q->last_dep)
+    sy_buf_json_str(b, q->last_dep->model, strlen(q->last_dep->model));
+  else
+    sy_buf_puts(b, "null");
+  sy_buf_printf(b, ",\"attempts\":%d,\"fallbacks\":%d,\"tries\":[", q->attempts, q->hops);
+  sy_buf_append(b, q->tries.data ? q->tries.data : "", q->tries.len);
+  sy_buf_puts(b, "]}");
+}
+
+/* Delivers the one answer of |q| and frees it. |response| (success) is the
+ * OpenAI body; otherwise |status|, |cls| and |msg| make the error. */
+static void finish(sy_router *r, request *q, sy_ms now, int status, sy_class cls,
+                   const char *response, size_t response_len, const char *msg,
+                   sy_ms retry_after) {
+  sy_buf out;
+  sy_buf_init(&out);
+  sy_buf_printf(&out, "{\"id\":%d,\"status\":%d,", (int)q->id, status);
+  if (response) {
+    sy_buf_puts(&out, "\"response\":");
+    sy_buf_append(&out, response, response_len);
+  } else {
+    sy_buf_puts(&out, "\"error\":{\"message\":");
+    sy_buf_json_str(&out, msg, strlen(msg));
+    sy_buf_printf(&out, ",\"type\":\"%s\",\"code\":\"%s\"}",
+                  status == 499 ? "cancelled" : sy_policy_error_type(cls),
+                  status == 499 ? "client_closed_request" : sy_policy_error_code(cls));
+    if (retry_after > 0) {
+      sy_buf_puts(&out, ",\"retry_after_ms\":");
+      sy_buf_json_num(&out, retry_after);
+    }
+  }
+  sy_buf_putc(&out, ',');
+  route_json(&out, q);
+  sy_buf_putc(&out, '}');
+  int32_t id = q->id;
+  sy_buf *b = ev_begin(r, now, "deliver", id);
+  ev_num(b, "status", out.oom ? 500 : status);
+  if (!response) ev_str(b, "class", sy_class_name(cls));
+  ev_str(b, "deployment", q->last_dep ? q->last_dep->id : NULL);
+  ev_num(b, "attempts", q->attempts);
+  ev_num(b, "fallbacks", q->hops);
+  ev_num(b, "latency_ms", now - q->started);
+  /* Free before delivering: the host may start new work from deliver. */
+  request_free(r, q);
+  ev_end(r);
+  if (out.oom) {
+    static const char oom[] = "{\"id\":%d,\"status\":500,\"error\":{\"message\":\"switchyard "
+                              "core out of memory\",\"type\":\"api_error\",\"code\":\"oom\"}}";
+    char small[192];
+    int n = snprintf(small, sizeof small, oom, (int)id);
+    r->host.deliver(r->host.user, id, small, (size_t)n);
+  } else {
+    r->host.deliver(r->host.user, id, out.data, out.len);
+  }
+  sy_buf_free(&out);
+}
+
+/* Ends |q| on its last failure, naming the attempts made. */
+static void fail(sy_router *r, request *q, sy_ms now, const char *why) {
+  sy_buf msg;
+  sy_buf_init(&msg);
+  if (q->last_msg.len) sy_buf_append(&msg, q->last_msg.data, q->last_msg.len);
+  else sy_buf_puts(&msg, "request failed");
+  sy_buf_printf(&msg, " [switchyard: model '%s', %d attempt%s", q->first_group,
+                q->attempts, q->attempts == 1 ? "" : "s");
+  if (q->hops) sy_buf_printf(&msg, ", %d fallback%s", q->hops, q->hops == 1 ? "" : "s");
+  if (why) sy_buf_printf(&msg, "; %s", why);
+  sy_buf_putc(&msg, ']');
+  sy_ms ra = q->last_cls == SY_CLASS_RATE_LIMIT ? q->last_retry_after : 0;
+  int status = sy_policy_client_status(q->last_cls, q->last_status);
+  finish(r, q, now, status, q->last_cls, NULL, 0, sy_buf_cstr(&msg), ra);
+  sy_buf_free(&msg);
+}
+
+/* Answers a request that never reached an upstream. */
+static void reject(sy_router *r, request *q, sy_ms now, int status, sy_class cls,
+                   const char *msg) {
+  q->last_cls = cls;
+  q->last_status = status;
+  finish(r, q, now, status, cls, NULL, 0, msg, 0);
+}
+
+/* Sets the last failure's message, with every API key of the request's
+ * deployments replaced, so upstream text that echoes a key never leaks. */
+static void set_last_msg(request *q, const sy_deployment *d, const char *msg, size_t n) {
+  sy_buf_reset(&q->last_msg);
+  const char *key = d ? d->api_key : NULL;
+  size_t kl = key ? strlen(key) : 0;
+  size_t i = 0;
+  while (i < n) {
+    if (kl >= 4 && n - i >= kl && memcmp(msg + i, key, kl) == 0) {
+      sy_buf_puts(&q->last_msg, "[redacted]");
+      i += kl;
+    } else {
+      sy_buf_putc(&q->last_msg, msg[i++]);
+    }
+  }
+}
+
+/* ---------- groups and deployments ---------- */
+
+static int enter_group(sy_router *r, request *q, const sy_group *g) {
+  size_t n = g->ndeps ? g->ndeps : 1;
+  uint8_t *tried = sy_calloc(n, 1), *banned = sy_calloc(n, 1);
+  if (!tried || !banned) {
+    sy_free(tried);
+    sy_free(banned);
+    return SY_ERR_NOMEM;
+  }
+  sy_free(q->tried);
+  sy_free(q->banned);
+  q->tried = tried;
+  q->banned = banned;
+  q->group = g;
+  if (n > r->pick_cap) {
+    uint8_t *s = sy_realloc(r->pick_scratch, n);
+    if (!s) return SY_ERR_NOMEM;
+    r->pick_scratch = s;
+    r->pick_cap = n;
+  }
+  return SY_OK;
+}
+
+static int visit(request *q, const char *group) {
+  char **v = sy_realloc(q->visited, (q->nvisited + 1) * sizeof *v);
+  if (!v) return SY_ERR_NOMEM;
+  q->visited = v;
+  if (!(v[q->nvisited] = sy_strdup(group))) return SY_ERR_NOMEM;
+  q->nvisited++;
+  return SY_OK;
+}
+
+static int visited(const request *q, const char *group) {
+  for (size_t i = 0; i < q->nvisited; i++)
+    if (strcmp(q->visited[i], group) == 0) return 1;
+  return 0;
+}
+
+static const char *str_or(const cJSON *obj, const char *key, const char *dflt) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+  return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
+/* Makes a one-deployment group for a provider model the config does not
+ * serve: |model| ("openai/gpt-4o-mini"), with key/base/version from
+ * |over| (may be NULL), else |base| (may be NULL), else the provider's
+ * environment. Returns NULL on OOM or when |model| names no provider. */
+static const sy_group *adhoc_group(sy_router *r, request *q, const char *model,
+                                   const cJSON *over, const sy_deployment *base) {
+  sy_provider_kind kind;
+  size_t off;
+  if (sy_provider_from_model(model, &kind, &off) < 0) return NULL;
+  const sy_provider_env *env = &r->cfg->env;
+  const char *key = NULL, *api_base = NULL, *version = NULL;
+  if (base && base->provider == kind) {
+    key = base->api_key;
+    api_base = base->api_base;
+    version = base->api_version;
+  } else if (kind == SY_PROVIDER_OPENAI) {
+    key = env->openai_api_key, api_base = env->openai_api_base;
+  } else if (kind == SY_PROVIDER_ANTHROPIC) {
+    key = env->anthropic_api_key, api_base = env->anthropic_api_base;
+  } else {
+    key = env->azure_api_key, api_base = env->azure_api_base, version = env->azure_api_version;
+  }
+  key = str_or(over, "api_key", key);
+  api_base = str_or(over, "api_base", api_base);
+  version = str_or(over, "api_version", version);
+
+  adhoc **list = sy_realloc(q->adhocs, (q->nadhocs + 1) * sizeof *list);
+  if (!list) return NULL;
+  q->adhocs = list;
+  adhoc *h = sy_calloc(1, sizeof *h);
+  if (!h) return NULL;
+  sy_deployment *d = &h->dep;
+  d->provider = kind;
+  d->order = SY_UNSET;
+  d->timeout_ms = d->stream_timeout_ms = d->cooldown_ms = SY_UNSET;
+  d->num_retries = SY_UNSET;
+  for (int c = 0; c < SY_CLASS_COUNT; c++) d->retry_policy[c] = SY_UNSET;
+  d->index = -1;
+  /* The id hashes the key with the rest, so two keys for one model are two
+   * deployments with separate health, and the id never shows the key. */
+  uint64_t hsh = sy_hash64(model, strlen(model), 0);
+  if (api_base) hsh = sy_hash64(api_base, strlen(api_base), hsh);
+  if (key) hsh = sy_hash64(key, strlen(key), hsh);
+  char id[40];
+  snprintf(id, sizeof id, "adhoc-%016llx", (unsigned long long)hsh);
+  d->id = sy_strdup(id);
+  d->group = sy_strdup(model);
+  d->model = sy_strdup(model);
+  d->upstream_model = sy_strdup(model + off);
+  d->api_base = api_base ? sy_strdup(api_base) : NULL;
+  d->api_key = key ? sy_strdup(key) : NULL;
+  d->api_version = version ? sy_strdup(version) : NULL;
+  if (!d->id || !d->group || !d->model || !d->upstream_model || (api_base && !d->api_base) ||
+      (key && !d->api_key) || (version && !d->api_version)) {
+    adhoc_free(h);
+    return NULL;
+  }
+  h->ptr = d;
+  h->group.name = d->group;
+  h->group.deps = &h->ptr;
+  h->group.ndeps = 1;
+  q->adhocs[q->nadhocs++] = h;
+  return &h->group;
+}
+
+/* Whether a failure of |q| has somewhere else to go, which makes cooling a
+ * lone deployment worthwhile: later requests then skip straight there. */
+static int has_fallbacks(const sy_router *r, const request *q) {
+  if (q->disable_fallbacks) return 0;
+  if (cJSON_GetArraySize(q->fallbacks) > 0) return 1;
+  const sy_settings *s = &r->cfg->settings;
+  const sy_fallback_list *lists[] = {&s->fallbacks, &s->context_window_fallbacks,
+                                     &s->content_policy_fallbacks};
+  for (size_t i = 0; i < 3; i++) {
+    size_t n;
+    sy_fallbacks_for(lists[i], q->first_group, &n);
+    if (n) return 1;
+  }
+  return 0;
+}
+
+/* ---------- attempts ---------- */
+
+static void after_failure(sy_router *r, request *q, sy_ms now);
+
+static void start_attempt(sy_router *r, request *q, int index, sy_ms now) {
+  const sy_deployment *d = q->group->deps[index];
+  attempt *a = sy_calloc(1, sizeof *a);
+  int32_t id = a ? map_add(r, a, 1) : SY_ERR_NOMEM;
+  if (id < 0) {
+    sy_free(a);
+    reject(r, q, now, 500, SY_CLASS_SERVER, "switchyard core out of memory");
+    return;
+  }
+  a->id = id;
+  a->req = q;
+  a->dep = d;
+  a->dep_index = index;
+  a->started = now;
+  q->cur = a;
+  q->attempts++;
+  q->tried[index] = 1;
+  q->last_dep = d;
+
+  sy_buf_reset(&r->head);
+  sy_buf_reset(&r->body);
+  sy_target t = {d->provider, d->upstream_model, d->api_base,
+                 d->api_key,  d->api_version,    d->extra_params};
+  int rc = sy_provider_build_request(&t, q->params, q->stream, &r->head, &r->body);
+  if (rc == SY_OK && (r->head.oom || r->body.oom)) rc = SY_ERR_NOMEM;
+
+  sy_buf *b = ev_begin(r, now, "attempt_start", q->id);
+  ev_num(b, "attempt", id);
+  ev_num(b, "n", q->attempts);
+  ev_str(b, "group", q->group->name);
+  ev_str(b, "deployment", d->id);
+  ev_str(b, "model", d->model);
+  ev_end(r);
+
+  if (rc < 0) {
+    /* Nothing was sent: the deployment cannot express this request (an
+     * Azure deployment without api_base, say). Another may. */
+    attempt_free(r, a);
+    q->last_cls = rc == SY_ERR_NOMEM ? SY_CLASS_SERVER : SY_CLASS_BAD_REQUEST;
+    q->last_status = 0;
+    q->last_retry_after = -1;
+    sy_buf_reset(&q->last_msg);
+    sy_buf_printf(&q->last_msg, "deployment %s cannot send this request: %s", d->id,
+                  sy_strerror(rc));
+    q->banned[index] = 1;
+    after_failure(r, q, now);
+    return;
+  }
+  sy_ms limit = d->timeout_ms != SY_UNSET ? d->timeout_ms : r->cfg->settings.attempt_timeout_ms;
+  if (limit > 0 && now + limit < q->deadline) {
+    a->timer_armed = 1;
+    timer_arm(r, id, TIMER_ATTEMPT, limit);
+  }
+  r->host.fetch_start(r->host.user, id, r->head.data, r->head.len, r->body.data, r->body.len);
+}
+
+/* Cools or counts a failure of class |c| on |d| as policy says, emitting a
+ * cooldown event when it cools. */
+static void update_health(sy_router *r, request *q, const sy_deployment *d, sy_class c,
+                          sy_ms retry_after, sy_ms now) {
+  const sy_settings *s = &r->cfg->settings;
+  sy_cool_kind kind = sy_policy_cool_kind(c);
+  if (kind == SY_COOL_NEVER || s->disable_cooldowns) return;
+  if (q->group->ndeps < 2 && !has_fallbacks(r, q)) return;
+  if (kind == SY_COOL_COUNTED) {
+    int per_class = s->allowed_fails_policy[c] != SY_UNSET;
+    double fails = sy_health_count_failure(&r->host, d->id, c, per_class);
+    if (fails <= sy_policy_allowed_fails(s, c)) return;
+  }
+  sy_ms ms = sy_policy_cooldown_ms(s, d, retry_after);
+  if (ms <= 0) return;
+  sy_ms until = sy_health_cool(&r->host, d->id, now, ms, c);
+  sy_buf *b = ev_begin(r, now, "cooldown", q->id);
+  ev_str(b, "deployment", d->id);
+  ev_str(b, "group", q->group->name);
+  ev_str(b, "reason", sy_class_name(c));
+  ev_num(b, "until", until);
+  ev_end(r);
+}
+
+/* The attempt |a| ended with |o|: record it, update health, then decide. */
+static void attempt_done(sy_router *r, attempt *a, sy_outcome *o, sy_ms now) {
+  request *q = a->req;
+  const sy_deployment *d = a->dep;
+  sy_ms latency = now - a->started;
+  sy_buf_printf(&q->tries, "%s{\"deployment\":", q->tries.len ? "," : "");
+  sy_buf_json_str(&q->tries, d->id, strlen(d->id));
+  sy_buf_puts(&q->tries, ",\"group\":");
+  sy_buf_json_str(&q->tries, q->group->name, strlen(q->group->name));
+  sy_buf_printf(&q->tries, ",\"status\":%d,\"class\":\"%s\",\"latency_ms\":", o->status,
+                sy_class_name(o->cls));
+  sy_buf_json_num(&q->tries, latency);
+  sy_buf_putc(&q->tries, '}');
+
+  sy_buf *b = ev_begin(r, now, "attempt_end", q->id);
+  ev_num(b, "attempt", a->id);
+  ev_str(b, "deployment", d->id);
+  ev_num(b, "status", o->status);
+  ev_str(b, "class", sy_class_name(o->cls));
+  ev_num(b, "latency_ms", latency);
+  ev_end(r);
+
+  attempt_free(r, a);
+  if (o->cls == SY_CLASS_OK) {
+    finish(r, q, now, 200, SY_CLASS_OK, o->response.data ? o->response.data : "{}",
+           o->response.len ? o->response.len : 2, NULL, 0);
+    return;
+  }
+  q->last_cls = o->cls;
+  q->last_status = o->status;
+  q->last_retry_after = o->retry_after_ms;
+  set_last_msg(q, d, o->message.data ? o->message.data : "", o->message.len);
+  if (sy_policy_retry_kind(o->cls) == SY_RETRY_MOVE_ON) {
+    for (size_t i = 0; i < q->group->ndeps; i++)
+      if (q->group->deps[i] == d) q->banned[i] = 1;
+  }
+  update_health(r, q, d, o->cls, o->retry_after_ms, now);
+  after_failure(r, q, now);
+}
+
+/* Picks in the current group, skipping |mask1| and |mask2| (either NULL). */
+static sy_pick pick_in_group(sy_router *r, request *q, const uint8_t *mask1,
+                             const uint8_t *mask2, sy_ms now) {
+  const sy_group *g = q->group;
+  uint8_t *ex = NULL;
+  if (mask1 && mask2) {
+    /* Both masks apply: fold them into the tried array's copy in scratch
+     * space after the pick scratch (allocated once per group size). */
+    ex = sy_malloc(g->ndeps ? g->ndeps : 1);
+    if (!ex) return (sy_pick){-1, 0, 0};
+    for (size_t i = 0; i < g->ndeps; i++) ex[i] = mask1[i] | mask2[i];
+  }
+  sy_pick p = sy_select_pick(g, ex ? ex : mask1 ? mask1 : mask2, r->pick_scratch, &r->host,
+                             now, &r->rng);
+  sy_free(ex);
+  return p;
+}
+
+/* The next fallback for |q| after a failure of |c|: enters it and starts
+ * its first attempt. Returns 1 when an attempt started (or the request
+ * ended), 0 when no fallback is left. */
+static int try_fallback(sy_router *r, request *q, sy_class c, sy_ms now) {
+  const sy_settings *s = &r->cfg->settings;
+  if (q->disable_fallbacks) return 0;
+  int nreq = cJSON_GetArraySize(q->fallbacks);
+  size_t ncfg = 0;
+  char **cfg_targets = nreq ? NULL
+                            : sy_fallbacks_for(sy_policy_fallback_list(s, c), q->first_group, &ncfg);
+  const char *from = q->group->name;
+  while (q->hops < s->max_fallbacks) {
+    const sy_group *g = NULL;
+    const char *name = NULL;
+    if (nreq) {
+      int i = 0;
+      while (i < nreq && i < MAX_REQUEST_FALLBACKS && (q->req_fb_used >> i & 1)) i++;
+      if (i >= nreq || i >= MAX_REQUEST_FALLBACKS) return 0;
+      q->req_fb_used |= 1u << i;
+      const cJSON *fb = cJSON_GetArrayItem(q->fallbacks, i);
+      const cJSON *over = cJSON_IsObject(fb) ? fb : NULL;
+      name = cJSON_IsString(fb) ? fb->valuestring : str_or(over, "model", NULL);
+      if (name) g = sy_config_group(r->cfg, name);
+      if (!g && (name || over)) {
+        /* A provider model, or an object that swaps key/base of the model
+         * first asked for ("switch api keys/bases"). */
+        const char *model = name ? name : q->last_dep ? q->last_dep->model : q->first_group;
+        g = adhoc_group(r, q, model, over, name ? NULL : q->last_dep);
+        name = model;
+      }
+    } else {
+      size_t i = 0;
+      while (i < ncfg && visited(q, cfg_targets[i])) i++;
+      if (i >= ncfg) return 0;
+      name = cfg_targets[i];
+      if (visit(q, name) < 0) {
+        reject(r, q, now, 500, SY_CLASS_SERVER, "switchyard core out of memory");
+        return 1;
+      }
+      g = sy_config_group(r->cfg, name);
+    }
+    if (!g || g->ndeps == 0) continue; /* unknown group: LiteLLM skips it too */
+    if (enter_group(r, q, g) < 0) {
+      reject(r, q, now, 500, SY_CLASS_SERVER, "switchyard core out of memory");
+      return 1;
+    }
+    sy_pick p = pick_in_group(r, q, NULL, NULL, now);
+    sy_buf *b = ev_begin(r, now, "fallback", q->id);
+    ev_str(b, "from", from);
+    ev_str(b, "to", g->name);
+    ev_str(b, "reason", sy_class_name(c));
+    if (p.index < 0) ev_str(b, "skipped", "cooling");
+    ev_end(r);
+    if (p.index < 0) continue;
+    q->hops++;
+    start_attempt(r, q, p.index, now);
+    return 1;
+  }
+  return 0;
+}
+
+/* The decision after a failed attempt (or a group with nothing healthy):
+ * another deployment now, a fallback now, a retry after a wait, or the end.
+ * Alternatives that need no waiting come first: a healthy sibling, then a
+ * fallback, and only then a backoff on the group that failed. */
+static void after_failure(sy_router *r, request *q, sy_ms now) {
+  const sy_settings *s = &r->cfg->settings;
+  sy_class c = q->last_cls;
+  int limit = sy_policy_retry_limit(s, q->last_dep, q->num_retries, c);
+  int can_retry = q->retries < limit;
+  if (can_retry) {
+    sy_pick p = pick_in_group(r, q, q->tried, q->banned, now);
+    if (p.index >= 0) {
+      q->retries++;
+      start_attempt(r, q, p.index, now);
+      return;
+    }
+  }
+  if (try_fallback(r, q, c, now)) return;
+  if (!can_retry) {
+    fail(r, q, now, NULL);
+    return;
+  }
+  sy_ms wait = sy_policy_backoff_ms(s, q->retries, q->last_retry_after, sy_rng_unit(&r->rng));
+  if (wait < 0) {
+    fail(r, q, now, "the provider asked to wait longer than retry_after_max");
+    return;
+  }
+  sy_pick p = pick_in_group(r, q, q->banned, NULL, now);
+  if (p.index < 0) {
+    if (p.earliest_end == 0) {
+      fail(r, q, now, "no deployment of the group is left to try");
+      return;
+    }
+    if (p.earliest_end - now > wait) wait = p.earliest_end - now;
+  }
+  if (now + wait >= q->deadline) {
+    fail(r, q, now, "the deadline would pass before the next retry");
+    return;
+  }
+  sy_buf *b = ev_begin(r, now, "backoff", q->id);
+  ev_num(b, "ms", wait);
+  ev_num(b, "retry", q->retries + 1);
+  ev_str(b, "reason", sy_class_name(c));
+  ev_end(r);
+  q->backoff_armed = 1;
+  timer_arm(r, q->id, TIMER_BACKOFF, wait);
+}
+
+/* The backoff of |q| is over: retry in its group, on any deployment not
+ * banned, the failed one included. */
+static void backoff_done(sy_router *r, request *q, sy_ms now) {
+  sy_pick p = pick_in_group(r, q, q->banned, NULL, now);
+  if (p.index < 0) {
+    fail(r, q, now, "every deployment was still cooling after the backoff");
+    return;
+  }
+  q->retries++;
+  start_attempt(r, q, p.index, now);
+}
+
+/* ---------- entry points ---------- */
+
+static void cjson_hooks_once(void) {
+  static int done;
+  if (done) return;
+  cJSON_Hooks hooks = {sy_malloc, sy_free};
+  cJSON_InitHooks(&hooks);
+  done = 1;
+}
+
+int sy_router_new(const char *cfg, size_t len, uint64_t seed, const sy_host *host,
+                  sy_router **prouter, sy_buf *err) {
+  *prouter = NULL;
+  cjson_hooks_once();
+  sy_router *r = sy_calloc(1, sizeof *r);
+  if (!r) return SY_ERR_NOMEM;
+  r->host = *host;
+  r->next_id = 1;
+  sy_rng_seed(&r->rng, seed);
+  sy_buf_init(&r->ev);
+  sy_buf_init(&r->head);
+  sy_buf_init(&r->body);
+  int rc = sy_config_parse(cfg, len, &r->cfg, err, warn_cb, r);
+  if (rc < 0) {
+    sy_router_free(r);
+    return rc;
+  }
+  *prouter = r;
+  return SY_OK;
+}
+
+void sy_router_free(sy_router *r) {
+  if (!r) return;
+  for (size_t i = 0; i < r->cap; i++) {
+    slot *s = &r->slots[i];
+    if (s->key && !s->is_attempt) {
+      request_free(r, s->val);
+      i = (size_t)-1; /* the map shifted: rescan from the start */
+    }
+  }
+  sy_config_free(r->cfg);
+  sy_free(r->slots);
+  sy_free(r->pick_scratch);
+  sy_buf_free(&r->ev);
+  sy_buf_free(&r->head);
+  sy_buf_free(&r->body);
+  sy_free(r);
+}
+
+size_t sy_router_inflight(const sy_router *r) { return r->inflight; }
+
+/* Takes the router-only keys out of the client body into |q|. Returns NULL
+ * or the complaint to answer with 400. */
+static const char *take_request_keys(request *q, sy_ms *timeout_ms) {
+  cJSON *body = q->params;
+  const cJSON *v;
+  if ((v = cJSON_GetObjectItemCaseSensitive(body, "num_retries"))) {
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 100)
+      return "num_retries: expected an integer from 0 to 100";
+    q->num_retries = (int)v->valuedouble;
+  }
+  if ((v = cJSON_GetObjectItemCaseSensitive(body, "timeout"))) {
+    if (!cJSON_IsNumber(v) || v->valuedouble <= 0) return "timeout: expected seconds above 0";
+    *timeout_ms = v->valuedouble * 1000;
+  }
+  if ((v = cJSON_GetObjectItemCaseSensitive(body, "disable_fallbacks"))) {
+    if (!cJSON_IsBool(v)) return "disable_fallbacks: expected true or false";
+    q->disable_fallbacks = cJSON_IsTrue(v);
+  }
+  if ((v = cJSON_GetObjectItemCaseSensitive(body, "fallbacks"))) {
+    if (!cJSON_IsArray(v)) return "fallbacks: expected a list of model names or objects";
+    const cJSON *it;
+    cJSON_ArrayForEach(it, v) if (!cJSON_IsString(it) && !cJSON_IsObject(it)) return "fallbacks: "
+                                                                                      "expected a "
+                                                                                      "list of "
+                                                                                      "model names "
+                                                                                      "or objects";
+    q->fallbacks = cJSON_DetachItemViaPointer(body, (cJSON *)v);
+  }
+  if ((v = cJSON_GetObjectItemCaseSensitive(body, "stream"))) {
+    if (!cJSON_IsBool(v)) return "stream: expected true or false";
+    q->stream = cJSON_IsTrue(v);
+  }
+  const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(body, "messages");
+  if (!cJSON_IsArray(msgs) || cJSON_GetArraySize(msgs) == 0)
+    return "messages: expected a non-empty list";
+  static const char *const router_only[] = {"num_retries", "timeout", "disable_fallbacks",
+                                            "metadata",    "api_key", "api_base",
+                                            "api_version", "mock_response"};
+  for (size_t i = 0; i < sizeof router_only / sizeof *router_only; i++)
+    cJSON_DeleteItemFromObjectCaseSensitive(body, router_only[i]);
+  return NULL;
+}
+
+int32_t sy_router_begin(sy_router *r, const char *body, size_t len, sy_ms now) {
+  request *q = sy_calloc(1, sizeof *q);
+  int32_t id = q ? map_add(r, q, 0) : SY_ERR_NOMEM;
+  if (id < 0) {
+    sy_free(q);
+    return SY_ERR_NOMEM;
+  }
+  q->id = id;
+  q->num_retries = SY_UNSET;
+  q->started = now;
+  q->last_retry_after = -1;
+  r->inflight++;
+  ev_begin(r, now, "request", id);
+  ev_end(r);
+
+  q->params = cJSON_ParseWithLength(body, len);
+  if (!q->params || !cJSON_IsObject(q->params)) {
+    reject(r, q, now, 400, SY_CLASS_BAD_REQUEST, "request body is not a JSON object");
+    return id;
+  }
+  const cJSON *m = cJSON_GetObjectItemCaseSensitive(q->params, "model");
+  if (!cJSON_IsString(m) || !*m->valuestring) {
+    reject(r, q, now, 400, SY_CLASS_BAD_REQUEST, "model: expected a model name");
+    return id;
+  }
+  if (!(q->first_group = sy_strdup(m->valuestring))) {
+    reject(r, q, now, 500, SY_CLASS_SERVER, "switchyard core out of memory");
+    return id;
+  }
+  /* The request's own key/base only matter for a provider model served
+   * without config; read them before take_request_keys drops them. */
+  cJSON *over = cJSON_CreateObject();
+  static const char *const conn_keys[] = {"api_key", "api_base", "api_version"};
+  for (size_t i = 0; over && i < 3; i++) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(q->params, conn_keys[i]);
+    if (cJSON_IsString(v)) cJSON_AddStringToObject(over, conn_keys[i], v->valuestring);
+  }
+  sy_ms timeout_ms = r->cfg->settings.timeout_ms;
+  const char *bad = take_request_keys(q, &timeout_ms);
+  if (bad) {
+    cJSON_Delete(over);
+    reject(r, q, now, 400, SY_CLASS_BAD_REQUEST, bad);
+    return id;
+  }
+  const sy_group *g = sy_config_group(r->cfg, q->first_group);
+  if (!g) g = adhoc_group(r, q, q->first_group, over, NULL);
+  cJSON_Delete(over);
+  if (!g || visit(q, q->first_group) < 0 || enter_group(r, q, g) < 0) {
+    sy_provider_kind k;
+    size_t off;
+    if (!g && sy_provider_from_model(q->first_group, &k, &off) < 0) {
+      sy_buf msg;
+      sy_buf_init(&msg);
+      sy_buf_puts(&msg, "model '");
+      sy_buf_puts(&msg, q->first_group);
+      sy_buf_puts(&msg, "' is not served: no model_list entry has that model_name and it "
+                        "names no provider (openai/, azure/, anthropic/)");
+      reject(r, q, now, 404, SY_CLASS_NOT_FOUND, sy_buf_cstr(&msg));
+      sy_buf_free(&msg);
+    } else {
+      reject(r, q, now, 500, SY_CLASS_SERVER, "switchyard core out of memory");
+    }
+    return id;
+  }
+  q->deadline = now + timeout_ms;
+  q->deadline_armed = 1;
+  timer_arm(r, id, TIMER_DEADLINE, timeout_ms);
+
+  sy_pick p = pick_in_group(r, q, NULL, NULL, now);
+  if (p.index >= 0) {
+    start_attempt(r, q, p.index, now);
+    return id;
+  }
+  /* Every deployment is cooling: like LiteLLM's "no deployments
+   * available", a rate-limit failure that fallbacks may still serve. */
+  q->last_cls = SY_CLASS_RATE_LIMIT;
+  q->last_status = 0;
+  q->last_retry_after = p.earliest_end > now ? p.earliest_end - now : 0;
+  sy_buf_reset(&q->last_msg);
+  sy_buf_printf(&q->last_msg, "every deployment of model group '%s' is cooling down",
+                q->group->name);
+  if (!try_fallback(r, q, SY_CLASS_RATE_LIMIT, now)) fail(r, q, now, NULL);
+  return id;
+}
+
+void sy_router_cancel(sy_router *r, int32_t id, sy_ms now) {
+  request *q = map_get(r, id, 0);
+  if (!q) return;
+  q->last_cls = SY_CLASS_BAD_REQUEST;
+  finish(r, q, now, 499, SY_CLASS_BAD_REQUEST, NULL, 0, "the client closed the request", 0);
+}
+
+void sy_router_on_response(sy_router *r, int32_t id, int status, const char *headers,
+                           size_t len, sy_ms now) {
+  (void)now;
+  attempt *a = map_get(r, id, 1);
+  if (!a || a->status) return;
+  a->status = status > 0 ? status : 1;
+  sy_buf_append(&a->headers, headers, len);
+}
+
+void sy_router_on_body(sy_router *r, int32_t id, const char *bytes, size_t len, sy_ms now) {
+  (void)now;
+  attempt *a = map_get(r, id, 1);
+  if (!a || a->body.len > MAX_RESPONSE_BYTES) return;
+  sy_buf_append(&a->body, bytes, len);
+}
+
+void sy_router_on_end(sy_router *r, int32_t id, sy_ms now) {
+  attempt *a = map_get(r, id, 1);
+  if (!a) return;
+  sy_outcome o;
+  sy_outcome_init(&o);
+  int rc;
+  if (a->body.len > MAX_RESPONSE_BYTES || a->body.oom || a->headers.oom) {
+    o.cls = SY_CLASS_BAD_RESPONSE;
+    o.status = a->status;
+    o.retry_after_ms = -1;
+    sy_buf_puts(&o.message, "upstream answer too large or out of memory");
+    rc = SY_OK;
+  } else {
+    rc = sy_provider_parse_response(a->dep->provider, a->status, a->headers.data, a->headers.len,
+                                    a->body.data, a->body.len, now, &o);
+  }
+  if (rc < 0) {
+    o.cls = SY_CLASS_BAD_RESPONSE;
+    o.status = a->status;
+    sy_buf_reset(&o.message);
+    sy_buf_puts(&o.message, "switchyard core out of memory reading the answer");
+  }
+  attempt_done(r, a, &o, now);
+  sy_outcome_free(&o);
+}
+
+void sy_router_on_error(sy_router *r, int32_t id, const char *msg, size_t len, sy_ms now) {
+  attempt *a = map_get(r, id, 1);
+  if (!a) return;
+  sy_outcome o;
+  sy_outcome_init(&o);
+  o.cls = SY_CLASS_NETWORK;
+  o.status = 0;
+  o.retry_after_ms = -1;
+  sy_buf_puts(&o.message, "network error: ");
+  sy_buf_append(&o.message, msg, len);
+  attempt_done(r, a, &o, now);
+  sy_outcome_free(&o);
+}
+
+void sy_router_on_timer(sy_router *r, int32_t timer, sy_ms now) {
+  int32_t owner = timer >> 2;
+  int kind = timer & 3;
+  if (kind == TIMER_ATTEMPT) {
+    attempt *a = map_get(r, owner, 1);
+    if (!a || !a->timer_armed) return;
+    a->timer_armed = 0;
+    r->host.fetch_abort(r->host.user, a->id);
+    sy_outcome o;
+    sy_outcome_init(&o);
+    o.cls = SY_CLASS_TIMEOUT;
+    o.retry_after_ms = -1;
+    sy_buf_printf(&o.message, "no answer within the attempt timeout of %.0f ms",
+                  now - a->started);
+    attempt_done(r, a, &o, now);
+    sy_outcome_free(&o);
+    return;
+  }
+  request *q = map_get(r, owner, 0);
+  if (!q) return;
+  if (kind == TIMER_BACKOFF && q->backoff_armed) {
+    q->backoff_armed = 0;
+    backoff_done(r, q, now);
+  } else if (kind == TIMER_DEADLINE && q->deadline_armed) {
+    q->deadline_armed = 0;
+    if (q->cur) {
+      r->host.fetch_abort(r->host.user, q->cur->id);
+      attempt_free(r, q->cur);
+    }
+    q->last_cls = SY_CLASS_TIMEOUT;
+    q->last_status = 0;
+    sy_buf_reset(&q->last_msg);
+    sy_buf_printf(&q->last_msg, "the request's deadline of %.0f ms passed",
+                  q->deadline - q->started);
+    fail(r, q, now, NULL);
+  }
+}

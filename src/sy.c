@@ -1,0 +1,262 @@
+/* sy.c: status text, class names, the counted allocator, sy_buf, hashing
+ * and the PRNG. */
+#include "sy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *sy_strerror(int status) {
+  switch (status) {
+  case SY_OK: return "ok";
+  case SY_ERR_NOMEM: return "out of memory";
+  case SY_ERR_INVALID: return "invalid argument";
+  case SY_ERR_CONFIG: return "invalid config";
+  case SY_ERR_PARSE: return "not valid JSON";
+  case SY_ERR_NOT_FOUND: return "not found";
+  case SY_ERR_STATE: return "not allowed in this state";
+  default: return "unknown error";
+  }
+}
+
+static const char *const class_names[SY_CLASS_COUNT] = {
+    "ok",         "rate_limit", "quota_exhausted", "context_window", "content_policy",
+    "auth",       "not_found",  "bad_request",     "conflict",       "overloaded",
+    "server",     "timeout",    "network",         "bad_response"};
+
+const char *sy_class_name(sy_class c) {
+  return (c >= 0 && c < SY_CLASS_COUNT) ? class_names[c] : "?";
+}
+
+int sy_class_from_name(const char *name) {
+  for (int i = 0; i < SY_CLASS_COUNT; i++)
+    if (strcmp(class_names[i], name) == 0) return i;
+  return -1;
+}
+
+/* ---- counted allocator ----
+ * A header of max_align size keeps the block aligned for any type while
+ * remembering its size: 8 bytes on wasm32, 16 natively. */
+typedef union sy_blockhdr {
+  size_t size;
+  max_align_t align;
+} sy_blockhdr;
+
+static size_t heap_bytes;
+static uint64_t alloc_count, fail_at;
+static int fail_persistent;
+
+static int should_fail(void) {
+  if (fail_at == 0) return 0;
+  alloc_count++;
+  if (alloc_count == fail_at) return 1;
+  return fail_persistent && alloc_count > fail_at;
+}
+
+void sy_alloc_fail_at(uint64_t n, int persistent) {
+  fail_at = n;
+  fail_persistent = persistent;
+  alloc_count = 0;
+}
+
+size_t sy_heap_bytes(void) { return heap_bytes; }
+
+void *sy_malloc(size_t n) {
+  if (n > SIZE_MAX - sizeof(sy_blockhdr) || should_fail()) return NULL;
+  sy_blockhdr *h = malloc(sizeof *h + n);
+  if (!h) return NULL;
+  h->size = n;
+  heap_bytes += n;
+  return h + 1;
+}
+
+void *sy_calloc(size_t count, size_t n) {
+  if (n && count > SIZE_MAX / n) return NULL;
+  void *p = sy_malloc(count * n);
+  if (p) memset(p, 0, count * n);
+  return p;
+}
+
+void *sy_realloc(void *p, size_t n) {
+  if (!p) return sy_malloc(n);
+  if (n > SIZE_MAX - sizeof(sy_blockhdr) || should_fail()) return NULL;
+  sy_blockhdr *h = (sy_blockhdr *)p - 1;
+  size_t old = h->size;
+  sy_blockhdr *nh = realloc(h, sizeof *nh + n);
+  if (!nh) return NULL;
+  nh->size = n;
+  heap_bytes = heap_bytes - old + n;
+  return nh + 1;
+}
+
+void sy_free(void *p) {
+  if (!p) return;
+  sy_blockhdr *h = (sy_blockhdr *)p - 1;
+  heap_bytes -= h->size;
+  free(h);
+}
+
+char *sy_strndup(const char *s, size_t n) {
+  char *d = sy_malloc(n + 1);
+  if (!d) return NULL;
+  memcpy(d, s, n);
+  d[n] = '\0';
+  return d;
+}
+
+char *sy_strdup(const char *s) { return sy_strndup(s, strlen(s)); }
+
+/* ---- sy_buf ---- */
+void sy_buf_init(sy_buf *b) { memset(b, 0, sizeof *b); }
+
+void sy_buf_free(sy_buf *b) {
+  sy_free(b->data);
+  sy_buf_init(b);
+}
+
+void sy_buf_reset(sy_buf *b) {
+  b->len = 0;
+  b->oom = 0;
+  if (b->data) b->data[0] = '\0';
+}
+
+/* Grows to hold |extra| more bytes plus a NUL; doubling keeps appends
+ * amortised O(1). */
+static int buf_reserve(sy_buf *b, size_t extra) {
+  if (b->oom) return 0;
+  if (b->len + extra + 1 <= b->cap) return 1;
+  size_t cap = b->cap ? b->cap : 64;
+  while (cap < b->len + extra + 1) {
+    if (cap > SIZE_MAX / 2) {
+      b->oom = 1;
+      return 0;
+    }
+    cap *= 2;
+  }
+  char *d = sy_realloc(b->data, cap);
+  if (!d) {
+    b->oom = 1;
+    return 0;
+  }
+  b->data = d;
+  b->cap = cap;
+  return 1;
+}
+
+void sy_buf_append(sy_buf *b, const void *p, size_t n) {
+  if (!buf_reserve(b, n)) return;
+  if (n) memcpy(b->data + b->len, p, n);
+  b->len += n;
+  b->data[b->len] = '\0';
+}
+
+void sy_buf_puts(sy_buf *b, const char *s) { sy_buf_append(b, s, strlen(s)); }
+
+void sy_buf_putc(sy_buf *b, char c) { sy_buf_append(b, &c, 1); }
+
+void sy_buf_printf(sy_buf *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char small[256];
+  int n = vsnprintf(small, sizeof small, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n < sizeof small) {
+    sy_buf_append(b, small, (size_t)n);
+    return;
+  }
+  if (!buf_reserve(b, (size_t)n)) return;
+  va_start(ap, fmt);
+  vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  b->len += (size_t)n;
+}
+
+void sy_buf_json_str(sy_buf *b, const char *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  sy_buf_putc(b, '"');
+  size_t run = 0; /* bytes at s[run_start..i) needing no escape */
+  size_t start = 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    const char *esc = NULL;
+    char u[6];
+    switch (c) {
+    case '"': esc = "\\\""; break;
+    case '\\': esc = "\\\\"; break;
+    case '\n': esc = "\\n"; break;
+    case '\r': esc = "\\r"; break;
+    case '\t': esc = "\\t"; break;
+    default:
+      if (c < 0x20) {
+        u[0] = '\\', u[1] = 'u', u[2] = '0', u[3] = '0', u[4] = hex[c >> 4], u[5] = hex[c & 15];
+      }
+    }
+    if (!esc && c >= 0x20) {
+      run++;
+      continue;
+    }
+    sy_buf_append(b, s + start, run);
+    if (esc)
+      sy_buf_puts(b, esc);
+    else
+      sy_buf_append(b, u, 6);
+    start = i + 1;
+    run = 0;
+  }
+  sy_buf_append(b, s + start, run);
+  sy_buf_putc(b, '"');
+}
+
+void sy_buf_json_num(sy_buf *b, double v) {
+  if (v != v || v > 1e300 || v < -1e300) {
+    sy_buf_puts(b, "null"); /* JSON has no NaN or infinity */
+    return;
+  }
+  if (v == (double)(int64_t)v && v < 9007199254740992.0 && v > -9007199254740992.0)
+    sy_buf_printf(b, "%lld", (long long)v);
+  else
+    sy_buf_printf(b, "%.17g", v);
+}
+
+const char *sy_buf_cstr(sy_buf *b) { return (b->data && !b->oom) ? b->data : ""; }
+
+/* ---- hashing and randomness ---- */
+uint64_t sy_hash64(const void *p, size_t n, uint64_t seed) {
+  const unsigned char *s = p;
+  uint64_t h = 1469598103934665603ULL ^ seed;
+  for (size_t i = 0; i < n; i++) {
+    h ^= s[i];
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+static uint32_t rotl32(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
+
+void sy_rng_seed(sy_rng *r, uint64_t seed) {
+  /* splitmix64 spreads any seed, including 0, over the whole state. */
+  for (int i = 0; i < 2; i++) {
+    uint64_t z = (seed += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    r->s[2 * i] = (uint32_t)z;
+    r->s[2 * i + 1] = (uint32_t)(z >> 32);
+  }
+}
+
+uint32_t sy_rng_next(sy_rng *r) {
+  uint32_t *s = r->s;
+  uint32_t result = rotl32(s[1] * 5, 7) * 9;
+  uint32_t t = s[1] << 9;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl32(s[3], 11);
+  return result;
+}
+
+double sy_rng_unit(sy_rng *r) { return sy_rng_next(r) / 4294967296.0; }

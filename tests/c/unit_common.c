@@ -1,0 +1,99 @@
+/* unit_common.c: the allocator's accounting and failure injection, sy_buf,
+ * JSON escaping, the PRNG. */
+#include <string.h>
+
+#include "sy.h"
+#include "t.h"
+
+static void test_heap_accounting(void) {
+  size_t base = sy_heap_bytes();
+  char *p = sy_malloc(100);
+  T_EQ_INT(sy_heap_bytes(), base + 100);
+  p = sy_realloc(p, 300);
+  T_EQ_INT(sy_heap_bytes(), base + 300);
+  sy_free(p);
+  T_EQ_INT(sy_heap_bytes(), base);
+}
+
+static void test_fail_injection(void) {
+  sy_alloc_fail_at(2, 0); /* transient: only the second fails */
+  void *a = sy_malloc(8), *b = sy_malloc(8), *c = sy_malloc(8);
+  sy_alloc_fail_at(0, 0);
+  T_CHECK(a != NULL);
+  T_CHECK(b == NULL);
+  T_CHECK(c != NULL);
+  sy_free(a);
+  sy_free(c);
+  sy_alloc_fail_at(1, 1); /* persistent: every one from the first */
+  a = sy_malloc(8);
+  b = sy_malloc(8);
+  sy_alloc_fail_at(0, 0);
+  T_CHECK(a == NULL && b == NULL);
+}
+
+static void test_buf(void) {
+  sy_buf b;
+  sy_buf_init(&b);
+  T_EQ_STR(sy_buf_cstr(&b), "");
+  for (int i = 0; i < 100; i++) sy_buf_printf(&b, "%d,", i);
+  T_EQ_INT(b.len, 290);
+  T_CHECK(strncmp(b.data, "0,1,2,", 6) == 0);
+  sy_buf_reset(&b);
+  sy_buf_json_str(&b, "a\"b\\c\n\x01", 7);
+  T_EQ_STR(sy_buf_cstr(&b), "\"a\\\"b\\\\c\\n\\u0001\"");
+  sy_buf_reset(&b);
+  sy_buf_json_num(&b, 42);
+  sy_buf_putc(&b, ' ');
+  sy_buf_json_num(&b, 0.5);
+  sy_buf_putc(&b, ' ');
+  sy_buf_json_num(&b, 0.0 / 0.0);
+  T_EQ_STR(sy_buf_cstr(&b), "42 0.5 null");
+  /* A long printf takes the slow path. */
+  sy_buf_reset(&b);
+  char big[600];
+  memset(big, 'x', sizeof big - 1);
+  big[sizeof big - 1] = '\0';
+  sy_buf_printf(&b, "<%s>", big);
+  T_EQ_INT(b.len, 601);
+  sy_buf_free(&b);
+  /* OOM is sticky and visible. */
+  sy_buf_init(&b);
+  sy_alloc_fail_at(1, 1);
+  sy_buf_puts(&b, "hello");
+  sy_alloc_fail_at(0, 0);
+  T_CHECK(b.oom);
+  T_EQ_STR(sy_buf_cstr(&b), "");
+  sy_buf_free(&b);
+}
+
+static void test_rng(void) {
+  sy_rng a, b;
+  sy_rng_seed(&a, 7);
+  sy_rng_seed(&b, 7);
+  int same = 1;
+  for (int i = 0; i < 100; i++) same &= sy_rng_next(&a) == sy_rng_next(&b);
+  T_CHECK(same);
+  sy_rng_seed(&b, 8);
+  T_CHECK(sy_rng_next(&a) != sy_rng_next(&b));
+  double lo = 1, hi = 0;
+  for (int i = 0; i < 10000; i++) {
+    double u = sy_rng_unit(&a);
+    if (u < lo) lo = u;
+    if (u > hi) hi = u;
+  }
+  T_CHECK(lo >= 0 && lo < 0.01 && hi < 1 && hi > 0.99);
+}
+
+static void test_class_names(void) {
+  for (int c = 0; c < SY_CLASS_COUNT; c++) T_EQ_INT(sy_class_from_name(sy_class_name(c)), c);
+  T_EQ_INT(sy_class_from_name("nope"), -1);
+  T_EQ_STR(sy_class_name(SY_CLASS_QUOTA), "quota_exhausted");
+}
+
+void suite_common(void) {
+  test_heap_accounting();
+  test_fail_injection();
+  test_buf();
+  test_rng();
+  test_class_names();
+}

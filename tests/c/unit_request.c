@@ -1,0 +1,440 @@
+/* unit_request.c: the request state machine end to end on the sim host:
+ * retries, backoff timing at t-1 and t, fallbacks, cooldowns, deadlines,
+ * bounds, exactly-once delivery, memory and secrets. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "host_sim.h"
+#include "t.h"
+
+#define OK_BODY                                                                              \
+  "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"m\","     \
+  "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"hi\"},"       \
+  "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1,"     \
+  "\"total_tokens\":4}}"
+#define ERR_5XX                                                                              \
+  "{\"error\":{\"message\":\"The server had an error\",\"type\":\"server_error\","           \
+  "\"param\":null,\"code\":null}}"
+#define ERR_429                                                                              \
+  "{\"error\":{\"message\":\"Rate limit reached\",\"type\":\"requests\",\"param\":null,"     \
+  "\"code\":\"rate_limit_exceeded\"}}"
+#define ERR_CTX                                                                              \
+  "{\"error\":{\"message\":\"This model's maximum context length is 8192 tokens. However, "  \
+  "your messages resulted in 9000 tokens.\",\"type\":\"invalid_request_error\","             \
+  "\"param\":\"messages\",\"code\":\"context_length_exceeded\"}}"
+#define ERR_400                                                                              \
+  "{\"error\":{\"message\":\"Invalid value for 'temperature'\",\"type\":"                    \
+  "\"invalid_request_error\",\"param\":\"temperature\",\"code\":null}}"
+#define ERR_401                                                                              \
+  "{\"error\":{\"message\":\"Incorrect API key provided: sk-secret-123456\",\"type\":"       \
+  "\"invalid_request_error\",\"param\":null,\"code\":\"invalid_api_key\"}}"
+
+#define CHAT(model) "{\"model\":\"" model "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"
+
+static const sim_answer OK = {200, 10, NULL, OK_BODY};
+static const sim_answer E503 = {503, 10, NULL, ERR_5XX};
+static const sim_answer HANG = {-1, 0, NULL, NULL};
+
+/* A deployment entry reaching upstream |up| of the sim. */
+#define DEP(group, up, extra)                                                                \
+  "{\"model_name\":\"" group "\",\"litellm_params\":{\"model\":\"openai/m\","               \
+  "\"api_base\":\"http://mock/" up "/v1\",\"api_key\":\"sk-secret-123456\"" extra "},"        \
+  "\"model_info\":{\"id\":\"" up "\"}}"
+
+static void start(sim *s, const char *cfg) {
+  sim_init(s, 0);
+  sy_buf err;
+  sy_buf_init(&err);
+  int rc = sim_router(s, cfg, 7, &err);
+  if (rc != 0) fprintf(stderr, "config rejected: %s\n", sy_buf_cstr(&err));
+  T_EQ_INT(rc, 0);
+  sy_buf_free(&err);
+}
+
+static double json_num_after(const char *s, const char *key) {
+  const char *p = s ? strstr(s, key) : NULL;
+  return p ? strtod(p + strlen(key), NULL) : -1;
+}
+
+/* The delivery of |id|, checked to be the only one. */
+static const char *delivered(sim *s, int32_t id) {
+  int count;
+  const char *d = sim_delivery_of(s, id, &count);
+  T_EQ_INT(count, 1);
+  return d;
+}
+
+static void test_retry_goes_to_sibling_at_once(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("g", "a", ",\"order\":1") "," DEP("g", "b", ",\"order\":2") "]}");
+  sim_upstream_add(&s, "a", NULL, 0, &E503);
+  sim_upstream_add(&s, "b", NULL, 0, &OK);
+  int32_t id = sim_begin(&s, CHAT("g"));
+  sim_run(&s, 1000);
+  const char *d = delivered(&s, id);
+  T_CONTAINS(d, "\"status\":200");
+  T_CONTAINS(d, "\"deployment\":\"b\"");
+  T_CONTAINS(d, "\"attempts\":2");
+  T_EQ_INT(sim_count_events(&s, "backoff"), 0);
+  T_EQ_DBL(s.now, 20); /* no wait between the two attempts */
+  sim_free(&s);
+}
+
+static void test_backoff_single_deployment(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("g", "a", "") "]}");
+  sim_upstream_add(&s, "a", NULL, 0, &E503);
+  int32_t id = sim_begin(&s, CHAT("g"));
+  sim_advance(&s, 10); /* first attempt fails at t=10 */
+  T_EQ_INT(s.nfetches, 1);
+  double wait = json_num_after(s.events.data, "\"type\":\"backoff\",\"req\":1,\"ms\":");
+  T_CHECK(wait >= 250 && wait < 500); /* first backoff: 500 ms with equal jitter */
+  sim_advance(&s, wait - 1);
+  T_EQ_INT(s.nfetches, 1); /* t-1: still waiting */
+  sim_advance(&s, 1);
+  T_EQ_INT(s.nfetches, 2); /* t: retried */
+  sim_run(&s, 100000);
+  const char *d = delivered(&s, id);
+  T_CONTAINS(d, "\"status\":502");
+  T_CONTAINS(d, "\"attempts\":3");
+  T_CONTAINS(d, "The server had an error");
+  T_CONTAINS(d, "3 attempts");
+  /* Two waits, none after the last attempt: delivered as it failed. */
+  T_EQ_INT(sim_count_events(&s, "backoff"), 2);
+  const char *last_end = strstr(s.events.data, "\"type\":\"deliver\"");
+  T_CHECK(last_end != NULL);
+  sim_free(&s);
+}
+
+static void test_retry_after_is_honoured(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("g", "a", "") "]}");
+  sim_answer limited = {429, 10, "retry-after-ms:1500\n", ERR_429};
+  sim_upstream_add(&s, "a", &limited, 1, &OK);
+  int32_t id = sim_begin(&s, CHAT("g"));
+  sim_advance(&s, 10);
+  T_EQ_DBL(json_num_after(s.events.data, "\"type\":\"backoff\",\"req\":1,\"ms\":"), 1500);
+  sim_advance(&s, 1499);
+  T_EQ_INT(s.nfetches, 1);
+  sim_advance(&s, 1);
+  T_EQ_INT(s.nfetches, 2);
+  sim_run(&s, 1000);
+  T_CONTAINS(delivered(&s, id), "\"status\":200");
+  sim_free(&s);
+}
+
+static void test_fallback_and_lone_deployment_cooling(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("g1", "a", "") "," DEP("g2", "b", "") "],"
+            "\"router_settings\":{\"fallbacks\":[{\"g1\":[\"g2\"]}]}}");
+  sim_upstream_add(&s, "a", NULL, 0, &E503);
+  sim_upstream_add(&s, "b", NULL, 0, &OK);
+  int32_t id = sim_begin(&s, CHAT("g1"));
+  sim_run(&s, 1000);
+  const char *d = delivered(&s, id);
+  T_CONTAINS(d, "\"status\":200");
+  T_CONTAINS(d, "\"model_group\":\"g2\"");
+  T_CONTAINS(d, "\"fallbacks\":1");
+  T_EQ_INT(sim_count_events(&s, "backoff"), 0); /* a fallback now beats a wait */
+  /* allowed_fails is 3: the 4th failure within the minute cools the lone
+   * deployment, because its group has a fallback. */
+  for (int i = 0; i < 3; i++) {
+    sim_begin(&s, CHAT("g1"));
+    sim_run(&s, 1000);
+  }
+  T_EQ_INT(sim_count_events(&s, "cooldown"), 1);
+  size_t fetches = s.nfetches;
+  id = sim_begin(&s, CHAT("g1"));
+  sim_run(&s, 1000);
+  T_CONTAINS(delivered(&s, id), "\"attempts\":1");
+  T_EQ_INT(s.nfetches, fetches + 1); /* straight to the fallback */
+  T_CONTAINS(sim_last_fetch(&s)->head, "/b/");
+  sim_free(&s);
+}
+
+static void test_429_cools_at_once(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("g", "a", ",\"order\":1") "," DEP("g", "b", ",\"order\":2") "]}");
+  sim_answer limited = {429, 10, NULL, ERR_429};
+  sim_upstream_add(&s, "a", &limited, 1, &OK);
+  sim_upstream_add(&s, "b", NULL, 0, &OK);
+  int32_t id = sim_begin(&s, CHAT("g"));
+  sim_run(&s, 100);
+  T_CONTAINS(delivered(&s, id), "\"deployment\":\"b\"");
+  /* Cooled at t=10 for the default 5 s. */
+  T_EQ_DBL(json_num_after(s.events.data, "\"until\":"), 5010);
+  sim_advance(&s, 5009 - s.now); /* t-1 */
+  id = sim_begin(&s, CHAT("g"));
+  T_CONTAINS(sim_last_fetch(&s)->head, "/b/");
+  sim_run(&s, 0);
+  sim_advance(&s, 5010 - s.now);
+  id = sim_begin(&s, CHAT("g"));
+  T_CONTAINS(sim_last_fetch(&s)->head, "/a/");
+  sim_run(&s, 100);
+  sim_free(&s);
+}
+
+static void test_context_window_fallback(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("small", "a", "") "," DEP("small", "b", "") ","
+            DEP("large", "c", "") "],\"router_settings\":{\"context_window_fallbacks\":"
+            "[{\"small\":[\"large\"]}]}}");
+  sim_answer ctx = {400, 10, NULL, ERR_CTX};
+  sim_upstream_add(&s, "a", NULL, 0, &ctx);
+  sim_upstream_add(&s, "b", NULL, 0, &ctx);
+  sim_upstream_add(&s, "c", NULL, 0, &OK);
+  int32_t id = sim_begin(&s, CHAT("small"));
+  sim_run(&s, 1000);
+  const char *d = delivered(&s, id);
+  T_CONTAINS(d, "\"status\":200");
+  T_CONTAINS(d, "\"attempts\":2"); /* not retried on the sibling */
+  T_CONTAINS(s.events.data, "\"reason\":\"context_window\"");
+  T_EQ_INT(sim_count_events(&s, "cooldown"), 0); /* the prompt's fault, not theirs */
+  sim_free(&s);
+}
+
+static void test_bad_request_not_retried(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("g", "a", "") "," DEP("g", "b", "") "]}");
+  sim_answer bad = {400, 10, NULL, ERR_400};
+  sim_upstream_add(&s, "a", NULL, 0, &bad);
+  sim_upstream_add(&s, "b", NULL, 0, &bad);
+  int32_t id = sim_begin(&s, CHAT("g"));
+  sim_run(&s, 1000);
+  const char *d = delivered(&s, id);
+  T_CONTAINS(d, "\"status\":400");
+  T_CONTAINS(d, "\"attempts\":1");
+  T_CONTAINS(d, "invalid_request_error");
+  sim_free(&s);
+}
+
+static void test_auth_moves_on(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("g", "a", ",\"order\":1") "," DEP("g", "b", ",\"order\":2") ","
+            DEP("solo", "c", "") "]}");
+  sim_answer denied = {401, 10, NULL, ERR_401};
+  sim_upstream_add(&s, "a", NULL, 0, &denied);
+  sim_upstream_add(&s, "b", NULL, 0, &OK);
+  sim_upstream_add(&s, "c", NULL, 0, &denied);
+  int32_t id = sim_begin(&s, CHAT("g"));
+  sim_run(&s, 1000);
+  T_CONTAINS(delivered(&s, id), "\"deployment\":\"b\"");
+  /* Alone, a 401 is not retried on the same key: one attempt, 401. */
+  id = sim_begin(&s, CHAT("solo"));
+  sim_run(&s, 100000);
+  const char *d = delivered(&s, id);
+  T_CONTAINS(d, "\"status\":401");
+  T_CONTAINS(d, "\"attempts\":1");
+  /* The key the upstream echoed is not in the answer, nor in any event. */
+  T_CHECK(strstr(d, "sk-secret-123456") == NULL);
+  T_CONTAINS(d, "[redacted]");
+  T_CHECK(strstr(s.events.data, "sk-secret") == NULL);
+  /* ... but the transport did get it, in the head only. */
+  T_CONTAINS(sim_last_fetch(&s)->head, "Bearer sk-secret-123456");
+  sim_free(&s);
+}
+
+static void test_deadline(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("g", "a", "") "]}");
+  sim_upstream_add(&s, "a", NULL, 0, &HANG);
+  int32_t id = sim_begin(&s, "{\"model\":\"g\",\"timeout\":10,\"messages\":[{\"role\":\"user\","
+                             "\"content\":\"hi\"}]}");
+  sim_advance(&s, 9999);
+  T_EQ_INT(s.ndeliveries, 0);
+  sim_advance(&s, 1);
+  const char *d = delivered(&s, id);
+  T_CONTAINS(d, "\"status\":504");
+  T_CONTAINS(d, "deadline");
+  T_CHECK(s.fetches[0].aborted);
+  sim_free(&s);
+}
+
+static void test_attempt_timeout_then_retry(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("g", "a", ",\"timeout\":2") "]}");
+  sim_upstream_add(&s, "a", &HANG, 1, &OK);
+  int32_t id = sim_begin(&s, CHAT("g"));
+  sim_advance(&s, 1999);
+  T_EQ_INT(sim_count_events(&s, "attempt_end"), 0);
+  sim_advance(&s, 1);
+  T_EQ_INT(sim_count_events(&s, "attempt_end"), 1);
+  T_CONTAINS(s.events.data, "\"class\":\"timeout\"");
+  T_CHECK(s.fetches[0].aborted);
+  sim_run(&s, 100000);
+  T_CONTAINS(delivered(&s, id), "\"status\":200");
+  sim_free(&s);
+}
+
+static void test_attempts_bounded_across_fallbacks(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("g1", "a1", "") "," DEP("g1", "a2", "") "," DEP("g2", "b", "")
+            "," DEP("g3", "c", "") "," DEP("g4", "d", "") "],\"router_settings\":{"
+            "\"num_retries\":2,\"max_fallbacks\":2,\"fallbacks\":[{\"g1\":[\"g2\",\"g3\",\"g4\"]}]}}");
+  const char *ups[] = {"a1", "a2", "b", "c", "d"};
+  for (int i = 0; i < 5; i++) sim_upstream_add(&s, ups[i], NULL, 0, &E503);
+  int32_t id = sim_begin(&s, CHAT("g1"));
+  sim_run(&s, 600000);
+  const char *d = delivered(&s, id);
+  /* 1 first attempt + 2 retries + 2 fallback hops. */
+  T_CONTAINS(d, "\"attempts\":5");
+  T_CONTAINS(d, "\"fallbacks\":2");
+  T_EQ_INT(s.nfetches, 5);
+  sim_free(&s);
+}
+
+static void test_bad_input(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("g", "a", "") "]}");
+  int32_t id = sim_begin(&s, "not json");
+  T_CONTAINS(delivered(&s, id), "\"status\":400");
+  id = sim_begin(&s, "{\"messages\":[]}");
+  T_CONTAINS(delivered(&s, id), "model: expected");
+  id = sim_begin(&s, "{\"model\":\"g\"}");
+  T_CONTAINS(delivered(&s, id), "messages: expected");
+  id = sim_begin(&s, CHAT("nope"));
+  const char *d = delivered(&s, id);
+  T_CONTAINS(d, "\"status\":404");
+  T_CONTAINS(d, "model_not_found");
+  id = sim_begin(&s, "{\"model\":\"g\",\"num_retries\":\"x\",\"messages\":[{\"role\":\"user\","
+                     "\"content\":\"hi\"}]}");
+  T_CONTAINS(delivered(&s, id), "num_retries: expected");
+  T_EQ_INT(s.nfetches, 0);
+  T_EQ_INT(sy_router_inflight(s.router), 0);
+  sim_free(&s);
+}
+
+static void test_cancel(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("g", "a", "") "]}");
+  sim_upstream_add(&s, "a", NULL, 0, &HANG);
+  int32_t id = sim_begin(&s, CHAT("g"));
+  sim_advance(&s, 50);
+  sy_router_cancel(s.router, id, s.now);
+  T_CONTAINS(delivered(&s, id), "\"status\":499");
+  T_CHECK(s.fetches[0].aborted);
+  sy_router_cancel(s.router, id, s.now); /* a second cancel is ignored */
+  T_EQ_INT(s.ndeliveries, 1);
+  T_EQ_INT(s.ntimers, 0); /* nothing left scheduled */
+  sim_free(&s);
+}
+
+static void test_provider_model_without_config(void) {
+  sim s;
+  start(&s, "{\"provider_env\":{\"OPENAI_API_KEY\":\"sk-env-key\",\"OPENAI_API_BASE\":"
+            "\"http://mock/env/v1\"}}");
+  sim_upstream_add(&s, "env", NULL, 0, &OK);
+  int32_t id = sim_begin(&s, CHAT("openai/gpt-4o-mini"));
+  sim_run(&s, 100);
+  T_CONTAINS(delivered(&s, id), "\"status\":200");
+  T_CONTAINS(s.fetches[0].head, "http://mock/env/v1/chat/completions");
+  T_CONTAINS(s.fetches[0].head, "Bearer sk-env-key");
+  T_CONTAINS(s.fetches[0].body, "\"model\":\"gpt-4o-mini\"");
+  sim_free(&s);
+}
+
+static void test_fallback_switches_key(void) {
+  sim s;
+  start(&s, "{}");
+  sim_answer denied = {401, 10, NULL, ERR_401};
+  sim_upstream_add(&s, "az", &denied, 1, &OK);
+  int32_t id = sim_begin(
+      &s, "{\"model\":\"azure/chatgpt\",\"api_key\":\"bad-key\",\"api_base\":\"http://mock/az\","
+          "\"api_version\":\"2024-10-21\",\"fallbacks\":[{\"api_key\":\"good-key\"}],"
+          "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+  sim_run(&s, 1000);
+  const char *d = delivered(&s, id);
+  T_CONTAINS(d, "\"status\":200");
+  T_CONTAINS(d, "\"fallbacks\":1");
+  T_CONTAINS(s.fetches[0].head, "\"api-key\":\"bad-key\"");
+  T_CONTAINS(s.fetches[1].head, "\"api-key\":\"good-key\"");
+  T_CONTAINS(s.fetches[1].head, "/openai/deployments/chatgpt/chat/completions?api-version=");
+  sim_free(&s);
+}
+
+/* Many requests through a flaky group: each answered once, and the core's
+ * heap back where it was once they are. */
+static void test_exactly_once_and_memory(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("g", "a", "") "," DEP("g", "b", "") "]}");
+  sim_answer mix[] = {{503, 5, NULL, ERR_5XX}, {200, 7, NULL, OK_BODY}, {0, 3, NULL, NULL},
+                      {429, 2, "retry-after:1\n", ERR_429}, {200, 9, NULL, OK_BODY}};
+  sim_answer many[100];
+  for (int i = 0; i < 100; i++) many[i] = mix[i % 5];
+  sim_upstream_add(&s, "a", many, 100, &OK);
+  sim_upstream_add(&s, "b", many + 3, 97, &OK);
+  /* One request first: the router's scratch buffers and id map grow to
+   * their working size once, and are not per-request memory. */
+  sim_begin(&s, CHAT("g"));
+  sim_run(&s, 3600000);
+  size_t base = sy_heap_bytes();
+  int32_t ids[200];
+  for (int i = 0; i < 200; i++) {
+    ids[i] = sim_begin(&s, CHAT("g"));
+    sim_advance(&s, 1);
+  }
+  sim_run(&s, 3600000);
+  int once = 1;
+  for (int i = 0; i < 200; i++) {
+    int count;
+    sim_delivery_of(&s, ids[i], &count);
+    once &= count == 1;
+  }
+  T_CHECK(once);
+  T_EQ_INT(s.ndeliveries, 201);
+  T_EQ_INT(sy_router_inflight(s.router), 0);
+  T_EQ_INT(sy_heap_bytes(), base);
+  T_EQ_INT(s.ntimers, 0);
+  sim_free(&s);
+}
+
+/* Fails each allocation of a whole request in turn: the request is still
+ * answered exactly once (or never begun) and nothing leaks. */
+static void test_failing_allocations(void) {
+  for (int persistent = 0; persistent < 2; persistent++) {
+    int completed = 0;
+    for (uint64_t n = 1; n < 2000 && !completed; n++) {
+      sim s;
+      size_t base = sy_heap_bytes();
+      start(&s, "{\"model_list\":[" DEP("g", "a", "") "," DEP("g", "b", "")
+                "],\"router_settings\":{\"fallbacks\":[{\"g\":[\"h\"]}]}}");
+      sim_answer seq[] = {{503, 5, NULL, ERR_5XX}};
+      sim_upstream_add(&s, "a", seq, 1, &OK);
+      sim_upstream_add(&s, "b", seq, 1, &OK);
+      sy_alloc_fail_at(n, persistent);
+      int32_t id = sim_begin(&s, CHAT("g"));
+      sim_run(&s, 600000);
+      sy_alloc_fail_at(0, 0);
+      if (id > 0) {
+        int count;
+        const char *d = sim_delivery_of(&s, id, &count);
+        T_EQ_INT(count, 1);
+        if (d && strstr(d, "\"status\":200")) completed = 1;
+      }
+      T_EQ_INT(sy_router_inflight(s.router), 0);
+      sim_free(&s);
+      T_EQ_INT(sy_heap_bytes(), base);
+    }
+    T_CHECK(completed || persistent);
+  }
+}
+
+void suite_request(void) {
+  test_retry_goes_to_sibling_at_once();
+  test_backoff_single_deployment();
+  test_retry_after_is_honoured();
+  test_fallback_and_lone_deployment_cooling();
+  test_429_cools_at_once();
+  test_context_window_fallback();
+  test_bad_request_not_retried();
+  test_auth_moves_on();
+  test_deadline();
+  test_attempt_timeout_then_retry();
+  test_attempts_bounded_across_fallbacks();
+  test_bad_input();
+  test_cancel();
+  test_provider_model_without_config();
+  test_fallback_switches_key();
+  test_exactly_once_and_memory();
+  test_failing_allocations();
+}
