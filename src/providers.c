@@ -1,0 +1,545 @@
+/* providers.c: request building, answer normalisation and failure
+ * classification for OpenAI-compatible, Azure OpenAI and Anthropic. */
+#include "providers.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_MESSAGE 500 /* bytes of an upstream error message kept */
+
+void sy_outcome_init(sy_outcome *o) {
+  memset(o, 0, sizeof *o);
+  o->retry_after_ms = -1;
+  sy_buf_init(&o->message);
+  sy_buf_init(&o->response);
+}
+
+void sy_outcome_free(sy_outcome *o) {
+  sy_buf_free(&o->message);
+  sy_buf_free(&o->response);
+}
+
+/* ---------- request building ---------- */
+
+/* Appends |base| without trailing slashes, then |path|. */
+static void put_url(sy_buf *b, const char *base, const char *path) {
+  size_t n = strlen(base);
+  while (n && base[n - 1] == '/') n--;
+  sy_buf_append(b, base, n);
+  sy_buf_puts(b, path);
+}
+
+static int ends_with(const char *s, const char *suffix) {
+  size_t a = strlen(s), b = strlen(suffix);
+  return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static void head_header(sy_buf *h, const char *name, const char *value) {
+  sy_buf_putc(h, ',');
+  sy_buf_json_str(h, name, strlen(name));
+  sy_buf_putc(h, ':');
+  sy_buf_json_str(h, value, strlen(value));
+}
+
+/* The text of a message's content: a string, or the text parts of a list. */
+static void content_text(const cJSON *content, sy_buf *out) {
+  if (cJSON_IsString(content)) {
+    sy_buf_puts(out, content->valuestring);
+    return;
+  }
+  const cJSON *part;
+  cJSON_ArrayForEach(part, content) {
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(part, "text");
+    if (cJSON_IsString(t)) sy_buf_puts(out, t->valuestring);
+  }
+}
+
+/* A new object already attached to |array|, so it is freed with it
+ * whatever fails later; NULL on OOM. */
+static cJSON *new_item(cJSON *array) {
+  cJSON *o = cJSON_CreateObject();
+  if (o && !cJSON_AddItemToArray(array, o)) {
+    cJSON_Delete(o);
+    return NULL;
+  }
+  return o;
+}
+
+/* Adds |content| to an Anthropic content array as text blocks. */
+static int add_text_blocks(cJSON *blocks, const cJSON *content) {
+  sy_buf t;
+  sy_buf_init(&t);
+  content_text(content, &t);
+  int ok = 1;
+  if (t.len) {
+    cJSON *b = new_item(blocks);
+    ok = b && cJSON_AddStringToObject(b, "type", "text") &&
+         cJSON_AddStringToObject(b, "text", sy_buf_cstr(&t));
+  }
+  ok = ok && !t.oom;
+  sy_buf_free(&t);
+  return ok;
+}
+
+/* Translates an OpenAI chat body into an Anthropic Messages body. */
+static cJSON *anthropic_body(const sy_target *t, const cJSON *req, int stream) {
+  cJSON *out = cJSON_CreateObject();
+  cJSON *msgs = out ? cJSON_AddArrayToObject(out, "messages") : NULL;
+  sy_buf system;
+  sy_buf_init(&system);
+  int ok = msgs && cJSON_AddStringToObject(out, "model", t->upstream_model);
+  const cJSON *m;
+  cJSON *last = NULL; /* the last message added, to merge same-role runs */
+  const char *last_role = "";
+  cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(req, "messages")) {
+    if (!ok) break;
+    const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
+    const char *r = cJSON_IsString(role) ? role->valuestring : "user";
+    if (!strcmp(r, "system") || !strcmp(r, "developer")) {
+      if (system.len) sy_buf_puts(&system, "\n");
+      content_text(content, &system);
+      continue;
+    }
+    const char *ar = !strcmp(r, "assistant") ? "assistant" : "user";
+    if (!last || strcmp(ar, last_role) != 0) {
+      last = new_item(msgs);
+      ok = last && cJSON_AddStringToObject(last, "role", ar) &&
+           cJSON_AddArrayToObject(last, "content");
+      if (!ok) break;
+      last_role = ar;
+    }
+    cJSON *blocks = cJSON_GetObjectItemCaseSensitive(last, "content");
+    if (!strcmp(r, "tool")) {
+      const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "tool_call_id");
+      sy_buf txt;
+      sy_buf_init(&txt);
+      content_text(content, &txt);
+      cJSON *b = new_item(blocks);
+      ok = b && cJSON_AddStringToObject(b, "type", "tool_result") &&
+           cJSON_AddStringToObject(b, "tool_use_id", cJSON_IsString(id) ? id->valuestring : "") &&
+           cJSON_AddStringToObject(b, "content", sy_buf_cstr(&txt)) && !txt.oom;
+      sy_buf_free(&txt);
+      continue;
+    }
+    ok = add_text_blocks(blocks, content);
+    const cJSON *call;
+    cJSON_ArrayForEach(call, cJSON_GetObjectItemCaseSensitive(m, "tool_calls")) {
+      const cJSON *fn = cJSON_GetObjectItemCaseSensitive(call, "function");
+      const cJSON *name = cJSON_GetObjectItemCaseSensitive(fn, "name");
+      const cJSON *args = cJSON_GetObjectItemCaseSensitive(fn, "arguments");
+      const cJSON *id = cJSON_GetObjectItemCaseSensitive(call, "id");
+      cJSON *b = ok ? new_item(blocks) : NULL;
+      ok = b && cJSON_AddStringToObject(b, "type", "tool_use") &&
+           cJSON_AddStringToObject(b, "id", cJSON_IsString(id) ? id->valuestring : "") &&
+           cJSON_AddStringToObject(b, "name", cJSON_IsString(name) ? name->valuestring : "");
+      cJSON *input = ok && cJSON_IsString(args) ? cJSON_Parse(args->valuestring) : NULL;
+      if (ok && !input) input = cJSON_CreateObject();
+      if (ok && (!input || !cJSON_AddItemToObject(b, "input", input))) {
+        cJSON_Delete(input);
+        ok = 0;
+      }
+    }
+  }
+  if (ok && system.len) ok = cJSON_AddStringToObject(out, "system", sy_buf_cstr(&system)) != NULL;
+  const cJSON *mt = cJSON_GetObjectItemCaseSensitive(req, "max_tokens");
+  if (!cJSON_IsNumber(mt)) mt = cJSON_GetObjectItemCaseSensitive(req, "max_completion_tokens");
+  if (ok) ok = cJSON_AddNumberToObject(out, "max_tokens", cJSON_IsNumber(mt) ? mt->valuedouble : 4096) != NULL;
+  static const char *const same[] = {"temperature", "top_p", "top_k"};
+  for (size_t i = 0; ok && i < 3; i++) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, same[i]);
+    if (cJSON_IsNumber(v)) ok = cJSON_AddNumberToObject(out, same[i], v->valuedouble) != NULL;
+  }
+  const cJSON *stop = cJSON_GetObjectItemCaseSensitive(req, "stop");
+  if (ok && cJSON_IsString(stop)) {
+    cJSON *arr = cJSON_AddArrayToObject(out, "stop_sequences");
+    cJSON *str = arr ? cJSON_CreateString(stop->valuestring) : NULL;
+    ok = str && cJSON_AddItemToArray(arr, str);
+    if (!ok) cJSON_Delete(str);
+  } else if (ok && cJSON_IsArray(stop)) {
+    cJSON *copy = cJSON_Duplicate(stop, 1);
+    ok = copy && cJSON_AddItemToObject(out, "stop_sequences", copy);
+    if (!ok) cJSON_Delete(copy);
+  }
+  const cJSON *user = cJSON_GetObjectItemCaseSensitive(req, "user");
+  if (ok && cJSON_IsString(user)) {
+    cJSON *md = cJSON_AddObjectToObject(out, "metadata");
+    ok = md && cJSON_AddStringToObject(md, "user_id", user->valuestring);
+  }
+  const cJSON *tools = cJSON_GetObjectItemCaseSensitive(req, "tools"), *tool;
+  if (ok && cJSON_IsArray(tools)) {
+    cJSON *arr = cJSON_AddArrayToObject(out, "tools");
+    ok = arr != NULL;
+    cJSON_ArrayForEach(tool, tools) {
+      const cJSON *fn = cJSON_GetObjectItemCaseSensitive(tool, "function");
+      const cJSON *name = cJSON_GetObjectItemCaseSensitive(fn, "name");
+      const cJSON *desc = cJSON_GetObjectItemCaseSensitive(fn, "description");
+      const cJSON *params = cJSON_GetObjectItemCaseSensitive(fn, "parameters");
+      cJSON *a = ok ? new_item(arr) : NULL;
+      ok = a && cJSON_AddStringToObject(a, "name", cJSON_IsString(name) ? name->valuestring : "");
+      if (ok && cJSON_IsString(desc)) ok = cJSON_AddStringToObject(a, "description", desc->valuestring) != NULL;
+      cJSON *schema = !ok ? NULL : params ? cJSON_Duplicate(params, 1) : cJSON_CreateObject();
+      if (ok && (!schema || !cJSON_AddItemToObject(a, "input_schema", schema))) {
+        cJSON_Delete(schema);
+        ok = 0;
+      }
+    }
+    const cJSON *choice = cJSON_GetObjectItemCaseSensitive(req, "tool_choice");
+    if (ok && choice) {
+      cJSON *c = cJSON_AddObjectToObject(out, "tool_choice");
+      const cJSON *fn = cJSON_GetObjectItemCaseSensitive(choice, "function");
+      const cJSON *name = cJSON_GetObjectItemCaseSensitive(fn, "name");
+      if (!c) ok = 0;
+      else if (cJSON_IsString(name))
+        ok = cJSON_AddStringToObject(c, "type", "tool") && cJSON_AddStringToObject(c, "name", name->valuestring);
+      else
+        ok = cJSON_AddStringToObject(c, "type",
+                                     cJSON_IsString(choice) && !strcmp(choice->valuestring, "required")
+                                         ? "any" : "auto") != NULL;
+    }
+  }
+  if (ok && stream) ok = cJSON_AddTrueToObject(out, "stream") != NULL;
+  if (system.oom) ok = 0;
+  sy_buf_free(&system);
+  if (!ok) {
+    cJSON_Delete(out);
+    return NULL;
+  }
+  return out;
+}
+
+/* The OpenAI body: the request over the deployment's extra params, with
+ * the upstream model. */
+static cJSON *openai_body(const sy_target *t, const cJSON *req, int stream) {
+  cJSON *out = NULL;
+  if (t->extra_params) out = cJSON_Parse(t->extra_params);
+  if (!out) out = cJSON_CreateObject();
+  if (!out) return NULL;
+  const cJSON *v;
+  int ok = 1;
+  cJSON_ArrayForEach(v, req) {
+    if (!strcmp(v->string, "model") || !strcmp(v->string, "stream") ||
+        !strcmp(v->string, "stream_options"))
+      continue;
+    cJSON *copy = cJSON_Duplicate(v, 1);
+    cJSON_DeleteItemFromObjectCaseSensitive(out, v->string);
+    if (!copy || !cJSON_AddItemToObject(out, v->string, copy)) {
+      cJSON_Delete(copy);
+      ok = 0;
+      break;
+    }
+  }
+  cJSON_DeleteItemFromObjectCaseSensitive(out, "model");
+  cJSON_DeleteItemFromObjectCaseSensitive(out, "stream");
+  ok = ok && cJSON_AddStringToObject(out, "model", t->upstream_model);
+  if (ok && stream) {
+    cJSON *so = cJSON_CreateObject();
+    ok = cJSON_AddTrueToObject(out, "stream") && so && cJSON_AddTrueToObject(so, "include_usage") &&
+         cJSON_AddItemToObject(out, "stream_options", so);
+  }
+  if (!ok) {
+    cJSON_Delete(out);
+    return NULL;
+  }
+  return out;
+}
+
+int sy_provider_build_request(const sy_target *t, const cJSON *request, int stream,
+                              sy_buf *head, sy_buf *body) {
+  if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(request, "messages"))) return SY_ERR_INVALID;
+  if (t->provider == SY_PROVIDER_AZURE && !t->api_base) return SY_ERR_INVALID;
+  sy_buf url;
+  sy_buf_init(&url);
+  cJSON *b;
+  if (t->provider == SY_PROVIDER_ANTHROPIC) {
+    const char *base = t->api_base ? t->api_base : "https://api.anthropic.com";
+    if (ends_with(base, "/v1/messages")) sy_buf_puts(&url, base);
+    else put_url(&url, base, "/v1/messages");
+    b = anthropic_body(t, request, stream);
+  } else if (t->provider == SY_PROVIDER_AZURE) {
+    put_url(&url, t->api_base, "/openai/deployments/");
+    sy_buf_puts(&url, t->upstream_model);
+    sy_buf_puts(&url, "/chat/completions?api-version=");
+    sy_buf_puts(&url, t->api_version ? t->api_version : "2024-10-21");
+    b = openai_body(t, request, stream);
+  } else {
+    put_url(&url, t->api_base ? t->api_base : "https://api.openai.com/v1", "/chat/completions");
+    b = openai_body(t, request, stream);
+  }
+  char *text = b ? cJSON_PrintUnformatted(b) : NULL;
+  cJSON_Delete(b);
+  if (!text || url.oom) {
+    cJSON_free(text);
+    sy_buf_free(&url);
+    return SY_ERR_NOMEM;
+  }
+  sy_buf_puts(body, text);
+  cJSON_free(text);
+  sy_buf_puts(head, "{\"method\":\"POST\",\"url\":");
+  sy_buf_json_str(head, url.data, url.len);
+  sy_buf_puts(head, ",\"headers\":{\"content-type\":\"application/json\"");
+  if (t->api_key) {
+    if (t->provider == SY_PROVIDER_ANTHROPIC) {
+      head_header(head, "x-api-key", t->api_key);
+    } else if (t->provider == SY_PROVIDER_AZURE) {
+      head_header(head, "api-key", t->api_key);
+    } else {
+      sy_buf bearer;
+      sy_buf_init(&bearer);
+      sy_buf_printf(&bearer, "Bearer %s", t->api_key);
+      head_header(head, "authorization", sy_buf_cstr(&bearer));
+      if (bearer.oom) head->oom = 1;
+      sy_buf_free(&bearer);
+    }
+  }
+  if (t->provider == SY_PROVIDER_ANTHROPIC) head_header(head, "anthropic-version", "2023-06-01");
+  sy_buf_printf(head, "},\"stream\":%s}", stream ? "true" : "false");
+  sy_buf_free(&url);
+  return head->oom || body->oom ? SY_ERR_NOMEM : SY_OK;
+}
+
+/* ---------- headers ---------- */
+
+const char *sy_header_find(const char *headers, size_t len, const char *name, size_t *vlen) {
+  size_t nl = strlen(name);
+  const char *p = headers, *end = headers ? headers + len : NULL;
+  while (p && p < end) {
+    const char *eol = memchr(p, '\n', (size_t)(end - p));
+    if (!eol) eol = end;
+    if ((size_t)(eol - p) > nl && memcmp(p, name, nl) == 0 && p[nl] == ':') {
+      const char *v = p + nl + 1, *ve = eol;
+      while (v < ve && (*v == ' ' || *v == '\t')) v++;
+      while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t')) ve--;
+      *vlen = (size_t)(ve - v);
+      return v;
+    }
+    p = eol + 1;
+  }
+  *vlen = 0;
+  return NULL;
+}
+
+/* Seconds since the epoch of an IMF-fixdate, or -1. */
+static double http_date(const char *s, size_t n) {
+  static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  char buf[40], mon[4];
+  int day, year, hh, mm, ss;
+  if (n >= sizeof buf) return -1;
+  memcpy(buf, s, n);
+  buf[n] = '\0';
+  if (sscanf(buf, "%*3s, %2d %3s %4d %2d:%2d:%2d GMT", &day, mon, &year, &hh, &mm, &ss) != 6)
+    return -1;
+  const char *m = strstr(months, mon);
+  if (!m || (m - months) % 3) return -1;
+  int month = (int)(m - months) / 3 + 1;
+  /* days from civil (Howard Hinnant's algorithm) */
+  int y = year - (month <= 2);
+  int era = (y >= 0 ? y : y - 399) / 400;
+  int yoe = y - era * 400;
+  int doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  double days = (double)era * 146097 + doe - 719468;
+  return days * 86400 + hh * 3600 + mm * 60 + ss;
+}
+
+static double parse_nonneg(const char *v, size_t n) {
+  char buf[32];
+  if (n == 0 || n >= sizeof buf) return -1;
+  memcpy(buf, v, n);
+  buf[n] = '\0';
+  char *end;
+  double d = strtod(buf, &end);
+  return (*end == '\0' && d >= 0 && d < 1e12) ? d : -1;
+}
+
+sy_ms sy_retry_after_ms(const char *headers, size_t len, sy_ms now) {
+  size_t n;
+  const char *v = sy_header_find(headers, len, "retry-after-ms", &n);
+  if (v) {
+    double d = parse_nonneg(v, n);
+    if (d >= 0) return d;
+  }
+  v = sy_header_find(headers, len, "retry-after", &n);
+  if (!v) return -1;
+  double secs = parse_nonneg(v, n);
+  if (secs >= 0) return secs * 1000;
+  double at = http_date(v, n);
+  if (at < 0) return -1;
+  return at * 1000 > now ? at * 1000 - now : 0;
+}
+
+/* ---------- answers ---------- */
+
+static int icontains(const char *hay, const char *needle) {
+  size_t n = strlen(needle);
+  for (; *hay; hay++) {
+    size_t i = 0;
+    while (i < n && hay[i] && tolower((unsigned char)hay[i]) == needle[i]) i++;
+    if (i == n) return 1;
+  }
+  return 0;
+}
+
+static const char *str_at(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* Classifies a failed answer from its status and parsed error body. */
+static sy_class classify(int status, const cJSON *err, const char *msg) {
+  const char *code = str_at(err, "code"), *type = str_at(err, "type");
+  const cJSON *inner = cJSON_GetObjectItemCaseSensitive(err, "innererror");
+  const char *inner_code = str_at(inner, "code");
+  if (!strcmp(type, "overloaded_error") || status == 529) return SY_CLASS_OVERLOADED;
+  int quota = !strcmp(code, "insufficient_quota") || !strcmp(type, "insufficient_quota") ||
+              icontains(msg, "exceeded your current quota") ||
+              icontains(msg, "credit balance is too low") || icontains(msg, "billing");
+  if (status == 429) return quota ? SY_CLASS_QUOTA : SY_CLASS_RATE_LIMIT;
+  if (status == 400) {
+    if (!strcmp(code, "context_length_exceeded") || icontains(msg, "maximum context length") ||
+        icontains(msg, "context length") || icontains(msg, "prompt is too long") ||
+        icontains(msg, "too many tokens") || icontains(msg, "input is too long") ||
+        icontains(msg, "context_window"))
+      return SY_CLASS_CONTEXT_WINDOW;
+    if (!strcmp(code, "content_policy_violation") || !strcmp(code, "content_filter") ||
+        !strcmp(inner_code, "ResponsibleAIPolicyViolation") || icontains(msg, "content management policy") ||
+        icontains(msg, "content policy") || icontains(msg, "safety system"))
+      return SY_CLASS_CONTENT_POLICY;
+    if (quota) return SY_CLASS_QUOTA;
+    return SY_CLASS_BAD_REQUEST;
+  }
+  if (status == 401 || status == 403) return quota ? SY_CLASS_QUOTA : SY_CLASS_AUTH;
+  if (status == 404) return SY_CLASS_NOT_FOUND;
+  if (status == 408) return SY_CLASS_TIMEOUT;
+  if (status == 409) return SY_CLASS_CONFLICT;
+  if (status >= 400 && status < 500) return SY_CLASS_BAD_REQUEST;
+  if (status >= 500) return SY_CLASS_SERVER;
+  return SY_CLASS_BAD_RESPONSE;
+}
+
+/* Anthropic's message as an OpenAI chat.completion. Returns 0 when |msg|
+ * is not a message. Sets *refused for stop_reason "refusal". */
+static int anthropic_to_openai(const cJSON *msg, sy_ms now, sy_buf *out, int *refused,
+                               double *in_tok, double *out_tok) {
+  const cJSON *content = cJSON_GetObjectItemCaseSensitive(msg, "content");
+  if (!cJSON_IsArray(content) || strcmp(str_at(msg, "type"), "message") != 0) return 0;
+  const char *stop = str_at(msg, "stop_reason");
+  const char *finish = !strcmp(stop, "max_tokens") ? "length"
+                       : !strcmp(stop, "tool_use") ? "tool_calls"
+                       : !strcmp(stop, "refusal")  ? "content_filter"
+                                                   : "stop";
+  *refused = !strcmp(stop, "refusal");
+  sy_buf text, calls;
+  sy_buf_init(&text);
+  sy_buf_init(&calls);
+  const cJSON *block;
+  cJSON_ArrayForEach(block, content) {
+    const char *type = str_at(block, "type");
+    if (!strcmp(type, "text")) {
+      sy_buf_puts(&text, str_at(block, "text"));
+    } else if (!strcmp(type, "tool_use")) {
+      char *args = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(block, "input"));
+      const char *id = str_at(block, "id"), *name = str_at(block, "name");
+      sy_buf_puts(&calls, calls.len ? ",{\"id\":" : "{\"id\":");
+      sy_buf_json_str(&calls, id, strlen(id));
+      sy_buf_puts(&calls, ",\"type\":\"function\",\"function\":{\"name\":");
+      sy_buf_json_str(&calls, name, strlen(name));
+      sy_buf_puts(&calls, ",\"arguments\":");
+      sy_buf_json_str(&calls, args ? args : "{}", args ? strlen(args) : 2);
+      sy_buf_puts(&calls, "}}");
+      cJSON_free(args);
+    }
+  }
+  const cJSON *usage = cJSON_GetObjectItemCaseSensitive(msg, "usage");
+  const cJSON *it = cJSON_GetObjectItemCaseSensitive(usage, "input_tokens");
+  const cJSON *ot = cJSON_GetObjectItemCaseSensitive(usage, "output_tokens");
+  *in_tok = cJSON_IsNumber(it) ? it->valuedouble : 0;
+  *out_tok = cJSON_IsNumber(ot) ? ot->valuedouble : 0;
+  const char *id = str_at(msg, "id"), *model = str_at(msg, "model");
+  sy_buf_puts(out, "{\"id\":");
+  sy_buf_json_str(out, id, strlen(id));
+  sy_buf_puts(out, ",\"object\":\"chat.completion\",\"created\":");
+  sy_buf_json_num(out, (double)(long long)(now / 1000));
+  sy_buf_puts(out, ",\"model\":");
+  sy_buf_json_str(out, model, strlen(model));
+  sy_buf_puts(out, ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":");
+  sy_buf_json_str(out, text.data ? text.data : "", text.len);
+  if (calls.len) {
+    sy_buf_puts(out, ",\"tool_calls\":[");
+    sy_buf_append(out, calls.data, calls.len);
+    sy_buf_putc(out, ']');
+  }
+  sy_buf_printf(out, "},\"finish_reason\":\"%s\"}],\"usage\":{\"prompt_tokens\":", finish);
+  sy_buf_json_num(out, *in_tok);
+  sy_buf_puts(out, ",\"completion_tokens\":");
+  sy_buf_json_num(out, *out_tok);
+  sy_buf_puts(out, ",\"total_tokens\":");
+  sy_buf_json_num(out, *in_tok + *out_tok);
+  sy_buf_puts(out, "}}");
+  int oom = text.oom || calls.oom;
+  sy_buf_free(&text);
+  sy_buf_free(&calls);
+  return oom ? -1 : 1;
+}
+
+static void set_message(sy_outcome *o, const char *msg) {
+  size_t n = strlen(msg);
+  sy_buf_reset(&o->message);
+  sy_buf_append(&o->message, msg, n > MAX_MESSAGE ? MAX_MESSAGE : n);
+}
+
+int sy_provider_parse_response(sy_provider_kind kind, int status, const char *headers,
+                               size_t headers_len, const char *body, size_t body_len, sy_ms now,
+                               sy_outcome *out) {
+  out->status = status;
+  out->retry_after_ms = sy_retry_after_ms(headers, headers_len, now);
+  cJSON *doc = body && body_len ? cJSON_ParseWithLength(body, body_len) : NULL;
+  if (status >= 200 && status < 300) {
+    const cJSON *choices = cJSON_GetObjectItemCaseSensitive(doc, "choices");
+    if (kind == SY_PROVIDER_ANTHROPIC) {
+      int refused = 0;
+      int rc = doc ? anthropic_to_openai(doc, now, &out->response, &refused, &out->prompt_tokens,
+                                         &out->completion_tokens)
+                   : 0;
+      if (rc < 0) {
+        cJSON_Delete(doc);
+        return SY_ERR_NOMEM;
+      }
+      out->cls = rc == 0 ? SY_CLASS_BAD_RESPONSE : refused ? SY_CLASS_CONTENT_POLICY : SY_CLASS_OK;
+    } else if (cJSON_IsObject(doc) && cJSON_IsArray(choices)) {
+      out->cls = SY_CLASS_OK;
+      const cJSON *c;
+      cJSON_ArrayForEach(c, choices) if (!strcmp(str_at(c, "finish_reason"), "content_filter"))
+          out->cls = SY_CLASS_CONTENT_POLICY;
+      const cJSON *usage = cJSON_GetObjectItemCaseSensitive(doc, "usage");
+      const cJSON *pt = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens");
+      const cJSON *ct = cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens");
+      out->prompt_tokens = cJSON_IsNumber(pt) ? pt->valuedouble : 0;
+      out->completion_tokens = cJSON_IsNumber(ct) ? ct->valuedouble : 0;
+      if (out->cls == SY_CLASS_OK) sy_buf_append(&out->response, body, body_len);
+    } else {
+      out->cls = SY_CLASS_BAD_RESPONSE;
+    }
+    if (out->cls == SY_CLASS_BAD_RESPONSE)
+      set_message(out, "upstream answer is not a valid chat completion");
+    else if (out->cls == SY_CLASS_CONTENT_POLICY)
+      set_message(out, "the provider's content filter stopped the answer");
+    cJSON_Delete(doc);
+    return out->response.oom || out->message.oom ? SY_ERR_NOMEM : SY_OK;
+  }
+  const cJSON *err = cJSON_GetObjectItemCaseSensitive(doc, "error");
+  if (!cJSON_IsObject(err)) err = NULL;
+  const char *msg = str_at(err, "message");
+  out->cls = classify(status, err, msg);
+  if (*msg) {
+    set_message(out, msg);
+  } else {
+    char generic[48];
+    snprintf(generic, sizeof generic, "upstream returned %d", status);
+    set_message(out, generic);
+  }
+  cJSON_Delete(doc);
+  return out->message.oom ? SY_ERR_NOMEM : SY_OK;
+}
