@@ -1,0 +1,148 @@
+// The one binding between JS and the core's wasm ABI (src/host.h): imports,
+// exports, and the byte copying between them. Every host adapter and every
+// runtime goes through this file.
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/**
+ * @typedef {object} CoreHost What the core asks of its host; every member is required.
+ * @property {() => number} now
+ * @property {(attempt: number, head: string, body: Uint8Array) => void} fetchStart
+ * @property {(attempt: number) => void} fetchAbort
+ * @property {(timer: number, delayMs: number) => void} timerStart
+ * @property {(timer: number) => void} timerCancel
+ * @property {(request: number, json: string) => void} deliver
+ * @property {(json: string) => void} emit
+ * @property {(key: string) => string | undefined} kvGet
+ * @property {(key: string, value: string, ttlMs: number) => void} kvPut
+ * @property {(key: string, delta: number, ttlMs: number) => number} kvAdd
+ */
+
+/**
+ * One instance of the core's module, holding one router.
+ * Calls into wasm must not come from inside a CoreHost callback: the core
+ * does not re-enter. Hosts report completions from their own tasks.
+ */
+export class Core {
+  /**
+   * @param {WebAssembly.Module | BufferSource} source
+   * @param {CoreHost} host
+   */
+  static async instantiate(source, host) {
+    const core = new Core();
+    const imports = {
+      sy_host: core.#imports(host),
+      // The clang build imports none of these and Emscripten's only the
+      // last; stubs keep other builds of the same C loadable.
+      wasi_snapshot_preview1: { fd_write: () => 52, fd_seek: () => 52, fd_close: () => 52 },
+      env: { emscripten_notify_memory_growth: () => {} },
+    };
+    const result = await WebAssembly.instantiate(source, imports);
+    const instance = result instanceof WebAssembly.Instance ? result : result.instance;
+    core.#x = instance.exports;
+    if (core.#x._initialize) core.#x._initialize(); // WASI reactor: constructors first
+    return core;
+  }
+
+  /** @type {any} */ #x;
+  #router = 0;
+
+  // Memory can grow during any call, so views are made fresh each time.
+  #u8() { return new Uint8Array(this.#x.memory.buffer); }
+  #str(ptr, len) { return dec.decode(this.#u8().subarray(ptr, ptr + len)); }
+
+  #imports(host) {
+    return {
+      now_ms: () => host.now(),
+      fetch_start: (a, hp, hl, bp, bl) =>
+        host.fetchStart(a, this.#str(hp, hl), this.#u8().slice(bp, bp + bl)),
+      fetch_abort: (a) => host.fetchAbort(a),
+      timer_start: (t, ms) => host.timerStart(t, ms),
+      timer_cancel: (t) => host.timerCancel(t),
+      deliver: (id, p, l) => host.deliver(id, this.#str(p, l)),
+      emit: (p, l) => host.emit(this.#str(p, l)),
+      kv_get: (kp, kl, out, cap) => {
+        const v = host.kvGet(this.#str(kp, kl));
+        if (v === undefined) return -1;
+        const b = enc.encode(v);
+        if (b.length <= cap) this.#u8().set(b, out);
+        return b.length;
+      },
+      kv_put: (kp, kl, vp, vl, ttl) => host.kvPut(this.#str(kp, kl), this.#str(vp, vl), ttl),
+      kv_add: (kp, kl, delta, ttl) => host.kvAdd(this.#str(kp, kl), delta, ttl),
+    };
+  }
+
+  /** Copies |bytes| into the core's memory for the length of |fn|. */
+  #withBytes(bytes, fn) {
+    const ptr = this.#x.sy_alloc(bytes.length);
+    if (ptr === 0) throw new RangeError(`switchyard core: cannot allocate ${bytes.length} bytes`);
+    this.#u8().set(bytes, ptr);
+    try {
+      return fn(ptr, bytes.length);
+    } finally {
+      this.#x.sy_free(ptr);
+    }
+  }
+
+  /**
+   * Creates the router; throws an Error naming the bad key when the config is rejected.
+   * @param {string} configJson
+   * @param {bigint} seed
+   */
+  createRouter(configJson, seed) {
+    const lo = Number(seed & 0xffffffffn) | 0;
+    const hi = Number((seed >> 32n) & 0xffffffffn) | 0;
+    const r = this.#withBytes(enc.encode(configJson), (p, n) => this.#x.sy_router_new(p, n, lo, hi));
+    if (r === 0) throw new RangeError('switchyard core: out of memory creating the router');
+    const errPtr = this.#x.sy_router_error(r);
+    if (errPtr !== 0) {
+      const u8 = this.#u8();
+      let end = errPtr;
+      while (u8[end] !== 0) end++;
+      const message = this.#str(errPtr, end - errPtr);
+      this.#x.sy_router_free(r);
+      throw new Error(`invalid config: ${message}`);
+    }
+    this.#router = r;
+  }
+
+  /** @param {string} body the client's JSON body; returns the request id. */
+  begin(body) {
+    const id = this.#withBytes(enc.encode(body), (p, n) => this.#x.sy_request_begin(this.#router, p, n));
+    if (id < 0) throw new RangeError('switchyard core: out of memory');
+    return id;
+  }
+
+  cancel(id) { this.#x.sy_request_cancel(this.#router, id); }
+
+  /** @param {string} headers "name:value\n" lines, names lower-case */
+  onResponse(attempt, status, headers) {
+    this.#withBytes(enc.encode(headers), (p, n) => this.#x.sy_on_response(this.#router, attempt, status, p, n));
+  }
+
+  /** @param {Uint8Array} chunk */
+  onBody(attempt, chunk) {
+    this.#withBytes(chunk, (p, n) => this.#x.sy_on_body(this.#router, attempt, p, n));
+  }
+
+  onEnd(attempt) { this.#x.sy_on_end(this.#router, attempt); }
+
+  onError(attempt, message) {
+    this.#withBytes(enc.encode(message), (p, n) => this.#x.sy_on_error(this.#router, attempt, p, n));
+  }
+
+  onTimer(timer) { this.#x.sy_on_timer(this.#router, timer); }
+
+  /** Requests begun and not yet delivered. */
+  inflight() { return this.#x.sy_router_inflight(this.#router); }
+
+  /** Live bytes of the core's heap. */
+  heapBytes() { return this.#x.sy_heap_bytes() >>> 0; }
+
+  /** Frees the router; requests in flight are abandoned without delivery. */
+  free() {
+    if (this.#router) this.#x.sy_router_free(this.#router);
+    this.#router = 0;
+  }
+}

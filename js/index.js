@@ -1,0 +1,18 @@
+// Node entry: loads the wasm from the package's files.
+import { readFile } from 'node:fs/promises';
+import { setModuleLoader } from './router.js';
+
+const FILES = { clang: 'switchyard.wasm', emscripten: 'switchyard.emscripten.wasm' };
+const cache = new Map();
+
+setModuleLoader((kind) => {
+  const file = FILES[kind];
+  if (!file) return Promise.reject(new Error(`switchyard: unknown wasm build "${kind}" (clang or emscripten)`));
+  if (!cache.has(kind))
+    cache.set(kind, readFile(new URL(`../wasm/${file}`, import.meta.url)).then((b) => WebAssembly.compile(b)));
+  return cache.get(kind);
+});
+
+export { Router, SwitchyardError } from './router.js';
+export { ManualClock, systemClock } from './clock.js';
+export { MemoryStore } from './store/memory.js';
