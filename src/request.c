@@ -309,7 +309,7 @@ static void finish(sy_router *r, request *q, sy_ms now, int status, sy_class cls
   int32_t id = q->id;
   sy_buf *b = ev_begin(r, now, "deliver", id);
   ev_num(b, "status", out.oom ? 500 : status);
-  if (!response) ev_str(b, "class", sy_class_name(cls));
+  if (!response) ev_str(b, "class", status == 499 ? "cancelled" : sy_class_name(cls));
   ev_str(b, "deployment", q->last_dep ? q->last_dep->id : NULL);
   ev_num(b, "attempts", q->attempts);
   ev_num(b, "fallbacks", q->hops);
