@@ -109,7 +109,7 @@
  *   quota, rate_limit, scripted, fail_rate, overloaded, context_window, content_filter,
  *   malformed, down
  *
- * @typedef {{ delay: number, text: string, content?: boolean }} Frame
+ * @typedef {{ delay: number, text: string, content?: boolean, tail?: boolean }} Frame
  * @typedef {{ type: 'refuse', call: MockCall } |
  *   { type: 'hang', delayMs: number, call: MockCall } |
  *   { type: 'http', delayMs: number, status: number, headers: Record<string, string>,
@@ -344,8 +344,8 @@ const AZURE_FILTER_OK = () => ({
  * @param {number} status
  * @param {{ variant?: string, model?: string | null, key?: string | null, deployment?: string,
  *   contextWindow?: number, promptTokens?: number, limit?: number, tokens?: number,
- *   requestId?: string, apiVersion?: string,
- *   message?: string, param?: string | null, code?: string | null }} [ctx]
+ *   requestId?: string, apiVersion?: string, message?: string, type?: string,
+ *   param?: string | null, code?: string | null, azureCode?: string }} [ctx]
  * @returns {{ status: number, headers: Record<string, string>, body: string, contentType: string }}
  */
 export function errorBody(kind, status, ctx = {}) {
@@ -435,8 +435,9 @@ export function errorBody(kind, status, ctx = {}) {
   }
 
   if (ctx.message !== undefined) {
-    if (kind === 'anthropic') return json(anError(ANTHROPIC_TYPES[status] ?? 'api_error', ctx.message, ctx));
-    return json(oaError(ctx.message, 'invalid_request_error', ctx.param ?? null, ctx.code ?? null));
+    if (kind === 'anthropic') return json(anError(ctx.type ?? ANTHROPIC_TYPES[status] ?? 'api_error', ctx.message, ctx));
+    if (kind === 'azure' && ctx.azureCode) return json({ error: { code: ctx.azureCode, message: ctx.message } });
+    return json(oaError(ctx.message, ctx.type ?? 'invalid_request_error', ctx.param ?? null, ctx.code ?? null));
   }
 
   if (kind === 'anthropic') {
@@ -771,7 +772,10 @@ export function createMockProvider(options = {}) {
       if (overReq || overTok || tooBig) {
         // When does enough of the window expire?
         let waitMs = 0;
-        if (overReq) waitMs = st.window[usedReq - rl.rpm].t + MINUTE - now;
+        if (overReq) {
+          const freeing = st.window[usedReq - rl.rpm];
+          waitMs = freeing ? freeing.t + MINUTE - now : MINUTE;
+        }
         if (overTok) {
           let free = rl.tpm - usedTok;
           for (const e of st.window) {
@@ -782,7 +786,7 @@ export function createMockProvider(options = {}) {
             }
           }
         }
-        const headersOut = rateHeaders(kind, rl, st, now, promptTokens, 0);
+        const headersOut = rateHeaders(kind, rl, st, now);
         if (!tooBig) {
           headersOut['retry-after'] = String(Math.max(1, Math.ceil(waitMs / 1000)));
           if (kind !== 'anthropic') headersOut['retry-after-ms'] = String(Math.max(0, Math.ceil(waitMs)));
@@ -790,7 +794,7 @@ export function createMockProvider(options = {}) {
         return fail(429, 'rate_limit', rateLimitError(kind, rl, { overReq, tooBig, usedReq, usedTok, promptTokens, waitMs, model, apiVersion: ctx.apiVersion }), headersOut);
       }
       st.window.push({ t: now, tokens: promptTokens });
-      rlHeaders = rateHeaders(kind, rl, st, now, 0, 0);
+      rlHeaders = rateHeaders(kind, rl, st, now);
     }
 
     // Scripted answers.
@@ -878,8 +882,9 @@ export function createMockProvider(options = {}) {
     return null;
   }
 
-  function rateHeaders(kind, rl, st, now, extraReq, extraTok) {
-    const usedReq = st.window.length + (extraReq ? 0 : 0);
+  /** Rate-limit headers as the provider sends them, for the current window. */
+  function rateHeaders(kind, rl, st, now) {
+    const usedReq = st.window.length;
     const usedTok = st.window.reduce((a, e) => a + e.tokens, 0);
     const newest = st.window.length ? st.window[st.window.length - 1].t : now;
     const resetMs = st.window.length ? newest + MINUTE - now : 0;
@@ -921,7 +926,7 @@ export function createMockProvider(options = {}) {
     }
     if (kind === 'azure' && !r.tooBig) {
       return {
-        azure: true,
+        azureCode: '429',
         message: `Requests to the ChatCompletions_Create Operation under Azure OpenAI API version ${r.apiVersion ?? '2024-02-01'} have exceeded ${r.overReq ? 'call' : 'token'} rate limit of your current OpenAI S0 pricing tier. Please retry after ${Math.max(1, Math.ceil(r.waitMs / 1000))} seconds. Please go here: https://aka.ms/oai/quotaincrease if you would like to further increase the default rate limit.`,
       };
     }
@@ -929,15 +934,18 @@ export function createMockProvider(options = {}) {
     if (r.tooBig)
       return {
         type: 'tokens',
+        code: 'rate_limit_exceeded',
         message: `Request too large for ${r.model} in organization ${org} on tokens per min (TPM): Limit ${rl.tpm}, Requested ${r.promptTokens}. The input or output tokens must be reduced in order to run successfully. Visit https://platform.openai.com/account/rate-limits to learn more.`,
       };
     if (r.overReq)
       return {
         type: 'requests',
+        code: 'rate_limit_exceeded',
         message: `Rate limit reached for ${r.model} in organization ${org} on requests per min (RPM): Limit ${rl.rpm}, Used ${r.usedReq}, Requested 1. Please try again in ${wait}. Visit https://platform.openai.com/account/rate-limits to learn more.`,
       };
     return {
       type: 'tokens',
+      code: 'rate_limit_exceeded',
       message: `Rate limit reached for ${r.model} in organization ${org} on tokens per min (TPM): Limit ${rl.tpm}, Used ${r.usedTok}, Requested ${r.promptTokens}. Please try again in ${wait}. Visit https://platform.openai.com/account/rate-limits to learn more.`,
     };
   }
@@ -965,7 +973,6 @@ export function createMockProvider(options = {}) {
         return { object: 'embedding', index, embedding: body.encoding_format === 'base64' ? toBase64(vec) : Array.from(vec) };
       });
       const tokens = flags.promptTokens;
-      call.outcome = 'ok';
       return {
         type: 'http', delayMs, status: 200, outcome: flags.malformed ? 'malformed' : 'ok', call,
         headers: { 'content-type': 'application/json', ...headers },
@@ -1002,17 +1009,16 @@ export function createMockProvider(options = {}) {
         ? anthropicFrames({ id, model, text, finish, promptTokens, completionTokens, b, malformed: flags.malformed })
         : openaiFrames({ kind, id, created, model, text, finish, promptTokens, completionTokens, b, filtered: flags.filtered, malformed: flags.malformed,
             includeUsage: body.stream_options?.include_usage === true });
-      const content = frames.filter((f) => f.content).length;
       let cut = false;
       let out = frames;
       let streamOutcome = outcome;
       if (b.cutAfterChunks !== undefined) {
-        out = truncateAfterContent(frames, b.cutAfterChunks, content);
+        out = truncateAfterContent(frames, b.cutAfterChunks);
         cut = true;
         streamOutcome = 'cut';
         call.reason = 'cut';
       } else if (b.errorAfterChunks !== undefined) {
-        out = truncateAfterContent(frames, b.errorAfterChunks, content);
+        out = truncateAfterContent(frames, b.errorAfterChunks);
         out.push({ delay: 0, text: kind === 'anthropic'
           ? `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })}\n\n`
           : `data: ${JSON.stringify(oaError('The server had an error while processing your request. Sorry about that!', 'server_error'))}\n\n` });
@@ -1119,12 +1125,13 @@ export function createMockProvider(options = {}) {
    * @param {RequestInit} [init]
    * @returns {Promise<Response>}
    */
-  async function fetch(input, init = {}) {
+  async function fetch(input, init) {
+    init = init ?? {};
     const isReq = typeof Request !== 'undefined' && input instanceof Request;
     const href = isReq ? input.url : new URL(String(input), origin).href;
     const signal = init.signal ?? (isReq ? input.signal : undefined) ?? null;
     if (signal?.aborted) throw signal.reason;
-    const req = new Request(href, isReq ? new Request(input, init) : init);
+    const req = isReq ? new Request(input, init) : new Request(href, init);
     const text = req.body ? await req.text() : '';
     if (signal?.aborted) throw signal.reason;
     const plan = await handle({ method: req.method, url: href, headers: req.headers, body: text });
@@ -1304,21 +1311,14 @@ function maybeBreak(json, malformed) {
   return malformed ? json.slice(0, Math.max(1, Math.floor(json.length * 0.6))) : json;
 }
 
-function truncateAfterContent(frames, n, total) {
-  const keep = Math.min(Math.max(0, n), total);
+/**
+ * The frames sent before a stream breaks after `n` content chunks: the
+ * opening frames and the first `n` content frames, never the closing ones
+ * (a stream with fewer chunks breaks right after its last content chunk).
+ */
+function truncateAfterContent(frames, n) {
   let seen = 0;
-  const out = [];
-  for (const f of frames) {
-    if (f.content) {
-      if (seen === keep) break;
-      seen++;
-    } else if (seen === keep && keep === total && out.length && seen > 0) {
-      // all content sent: stop before the closing frames
-      break;
-    }
-    out.push(f);
-  }
-  return out;
+  return frames.filter((f) => !f.tail && (!f.content || seen++ < n));
 }
 
 function openaiFrames(o) {
@@ -1338,10 +1338,10 @@ function openaiFrames(o) {
     const t = o.malformed && i === 0 ? data(chunk([c])).slice(0, 60) + '\n\n' : data(chunk([c]));
     frames.push({ delay: i === 0 ? b.firstTokenMs ?? 0 : b.tokenIntervalMs ?? 0, text: t, content: true });
   });
-  frames.push({ delay: 0, text: data(chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: finish }])) });
+  frames.push({ delay: 0, tail: true, text: data(chunk([{ index: 0, delta: {}, logprobs: null, finish_reason: finish }])) });
   if (includeUsage)
-    frames.push({ delay: 0, text: data(chunk([], { usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens } })) });
-  frames.push({ delay: 0, text: 'data: [DONE]\n\n' });
+    frames.push({ delay: 0, tail: true, text: data(chunk([], { usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens } })) });
+  frames.push({ delay: 0, tail: true, text: 'data: [DONE]\n\n' });
   return frames;
 }
 
@@ -1359,9 +1359,9 @@ function anthropicFrames(o) {
     if (o.malformed && i === 0) t = t.slice(0, 70) + '\n\n';
     frames.push({ delay: i === 0 ? b.firstTokenMs ?? 0 : b.tokenIntervalMs ?? 0, text: t, content: true });
   });
-  frames.push({ delay: 0, text: ev('content_block_stop', { type: 'content_block_stop', index: 0 }) });
-  frames.push({ delay: 0, text: ev('message_delta', { type: 'message_delta', delta: { stop_reason: finish, stop_sequence: null }, usage: { output_tokens: completionTokens } }) });
-  frames.push({ delay: 0, text: ev('message_stop', { type: 'message_stop' }) });
+  frames.push({ delay: 0, tail: true, text: ev('content_block_stop', { type: 'content_block_stop', index: 0 }) });
+  frames.push({ delay: 0, tail: true, text: ev('message_delta', { type: 'message_delta', delta: { stop_reason: finish, stop_sequence: null }, usage: { output_tokens: completionTokens } }) });
+  frames.push({ delay: 0, tail: true, text: ev('message_stop', { type: 'message_stop' }) });
   return frames;
 }
 
