@@ -1,0 +1,140 @@
+// Types of the switchyard package (the same for the node, browser and workerd entries).
+
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export declare const systemClock: Clock;
+
+/** A clock whose time moves only when told: for tests and simulations. */
+export declare class ManualClock implements Clock {
+  constructor(start?: number);
+  now(): number;
+  setTimeout(fn: () => void, ms: number): number;
+  clearTimeout(handle: unknown): void;
+  /** Timers not yet fired. */
+  readonly pending: number;
+  /** Moves time forward, firing due timers in order and letting async work settle after each. */
+  advance(ms: number): Promise<void>;
+  /** Fires everything up to limitMs ahead (default one hour). */
+  runAll(limitMs?: number): Promise<void>;
+}
+
+/** The key-value store the core keeps health in (cooldowns, failure windows). */
+export interface KeyValueStore {
+  get(key: string): string | undefined;
+  put(key: string, value: string, ttlMs: number): void;
+  /** Adds to a counter; the TTL is set at creation and not renewed. Returns the sum. */
+  add(key: string, delta: number, ttlMs: number): number;
+}
+
+export declare class MemoryStore implements KeyValueStore {
+  constructor(options?: { clock?: { now(): number }; maxEntries?: number });
+  get(key: string): string | undefined;
+  put(key: string, value: string, ttlMs: number): void;
+  add(key: string, delta: number, ttlMs: number): number;
+  readonly size: number;
+}
+
+/** One event of the core: every decision it makes. Never holds an API key. */
+export interface RouterEvent {
+  t: number;
+  type: 'request' | 'attempt_start' | 'attempt_end' | 'backoff' | 'cooldown' | 'fallback' | 'deliver' | 'config_warning';
+  req?: number;
+  [field: string]: unknown;
+}
+
+export interface RouterOptions {
+  /** The transport (default: the runtime's fetch). The mock provider's fetch fits. */
+  fetch?: typeof fetch;
+  /** Where health is kept (default: a MemoryStore). */
+  store?: KeyValueStore;
+  clock?: Clock;
+  /** Seeds the core's PRNG: the same seed replays the same choices. Default: random. */
+  seed?: number | bigint;
+  /** Where os.environ/NAME and provider keys are read (default: process.env). */
+  env?: Record<string, string | undefined>;
+  /** Which build of the core: 'clang' (default, shipped), 'emscripten', or a module or bytes. */
+  wasm?: 'clang' | 'emscripten' | WebAssembly.Module | BufferSource;
+  /** Every event of the core. Default: config warnings to console.warn. */
+  onEvent?: (event: RouterEvent) => void;
+}
+
+export interface RouteTry {
+  deployment: string;
+  group: string;
+  status: number;
+  class: string;
+  latency_ms: number;
+}
+
+/** How a request was served. */
+export interface Route {
+  model_group: string | null;
+  deployment: string | null;
+  model: string | null;
+  attempts: number;
+  fallbacks: number;
+  tries: RouteTry[];
+}
+
+export interface ChatMessage {
+  role: 'system' | 'developer' | 'user' | 'assistant' | 'tool';
+  content: string | null | Array<{ type: string; text?: string; [k: string]: unknown }>;
+  [k: string]: unknown;
+}
+
+export interface ChatCompletionRequest {
+  model: string;
+  messages: ChatMessage[];
+  stream?: boolean;
+  /** Retries for this request (overrides the config). */
+  num_retries?: number;
+  /** Overall deadline in seconds. */
+  timeout?: number;
+  /** Group names, provider models, or objects overriding model/api_key/api_base/api_version. */
+  fallbacks?: Array<string | { model?: string; api_key?: string; api_base?: string; api_version?: string }>;
+  disable_fallbacks?: boolean;
+  metadata?: Record<string, unknown>;
+  api_key?: string;
+  api_base?: string;
+  api_version?: string;
+  [param: string]: unknown;
+}
+
+export interface ChatCompletion {
+  id: string;
+  object: 'chat.completion';
+  created: number;
+  model: string;
+  choices: Array<{ index: number; message: { role: 'assistant'; content: string | null; [k: string]: unknown }; finish_reason: string }>;
+  usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+  /** Non-enumerable: how the request was served. */
+  readonly switchyard: Route;
+  [k: string]: unknown;
+}
+
+export declare class SwitchyardError extends Error {
+  /** The HTTP status a gateway answers with (400, 401, 404, 429, 499, 502, 504, ...). */
+  status: number;
+  type: string;
+  code: string;
+  route: Route;
+  /** When every deployment is rate limited or cooling: how long until one is back. */
+  retryAfterMs?: number;
+}
+
+export declare class Router {
+  /** Builds a router from a LiteLLM proxy config (object or YAML text). Rejects naming the bad key. */
+  static create(config: object | string, options?: RouterOptions): Promise<Router>;
+  /** Serves one chat completion; rejects with a SwitchyardError. */
+  completion(body: ChatCompletionRequest): Promise<ChatCompletion>;
+  /** Requests in flight in the core. */
+  readonly inflight: number;
+  /** Live bytes of the core's heap. */
+  readonly heapBytes: number;
+  /** Answers what is in flight with 499, stops timers, frees the core. */
+  close(): Promise<void>;
+}
