@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (npm test): installs what is missing, builds, and runs
-# every test: C unit suites (ASan+UBSan), the wasm reproducibility check,
+# every test: C unit suites (ASan+UBSan), a short fuzz run of the parsers,
+# the wasm reproducibility check,
 # then the JS tests, which include the spec cases on native and both wasm
 # builds.
 set -euo pipefail
@@ -20,6 +21,9 @@ cmake --build build/native -j2 >/dev/null
 
 stage "C unit tests"
 ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1 build/native/sy_unit
+
+stage "fuzzing the parsers (10 s each; longer: scripts/fuzz.sh 600)"
+bash scripts/fuzz.sh 10
 
 stage "wasm modules are reproducible"
 bash scripts/check-wasm.sh 2>&1 | grep -v -E '^gpgv|dpkg-source: warning|^configure:'
