@@ -1,7 +1,7 @@
 // Browser entry: streams the wasm from next to this package's files.
 import { setModuleLoader } from './router.js';
 
-const FILES = { clang: 'switchyard.wasm', emscripten: 'switchyard.emscripten.wasm' };
+const FILES = { emscripten: 'switchyard.wasm', clang: 'switchyard.wasi.wasm' };
 const cache = new Map();
 
 setModuleLoader((kind) => {

@@ -56,7 +56,8 @@ export interface RouterOptions {
   seed?: number | bigint;
   /** Where os.environ/NAME and provider keys are read (default: process.env). */
   env?: Record<string, string | undefined>;
-  /** Which build of the core: 'clang' (default, shipped), 'emscripten', or a module or bytes. */
+  /** Which build of the core: 'emscripten' (default, the one the package ships), 'clang'
+   * (wasi-libc build, in a checkout of the repository), or a module or bytes. */
   wasm?: 'clang' | 'emscripten' | WebAssembly.Module | BufferSource;
   /** Every event of the core. Default: config warnings to console.warn. */
   onEvent?: (event: RouterEvent) => void;

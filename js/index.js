@@ -2,12 +2,12 @@
 import { readFile } from 'node:fs/promises';
 import { setModuleLoader } from './router.js';
 
-const FILES = { clang: 'switchyard.wasm', emscripten: 'switchyard.emscripten.wasm' };
+const FILES = { emscripten: 'switchyard.wasm', clang: 'switchyard.wasi.wasm' };
 const cache = new Map();
 
 setModuleLoader((kind) => {
   const file = FILES[kind];
-  if (!file) return Promise.reject(new Error(`switchyard: unknown wasm build "${kind}" (clang or emscripten)`));
+  if (!file) return Promise.reject(new Error(`switchyard: unknown wasm build "${kind}" (emscripten or clang)`));
   if (!cache.has(kind))
     cache.set(kind, readFile(new URL(`../wasm/${file}`, import.meta.url)).then((b) => WebAssembly.compile(b)));
   return cache.get(kind);

@@ -55,7 +55,7 @@ export class Router {
     r.#clock = options.clock ?? systemClock;
     r.#store = options.store ?? new MemoryStore({ clock: r.#clock });
     r.#onEvent = options.onEvent ?? defaultOnEvent;
-    let source = options.wasm ?? 'clang';
+    let source = options.wasm ?? 'emscripten';
     if (typeof source === 'string') source = await defaultLoader(source);
     r.#core = await Core.instantiate(source, r.#host());
     r.#transport = createFetchTransport(options.fetch ?? globalThis.fetch.bind(globalThis), r.#core);

@@ -4,7 +4,7 @@ import wasm from '../wasm/switchyard.wasm';
 import { setModuleLoader } from './router.js';
 
 setModuleLoader(async (kind) => {
-  if (kind !== 'clang') throw new Error('switchyard: the Worker build ships the clang module only');
+  if (kind !== 'emscripten') throw new Error('switchyard: the Worker entry ships the default (emscripten) module only');
   return wasm;
 });
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds both wasm modules into a directory (default: wasm/):
-#   switchyard.wasm             clang-14 + wasi-libc (or WASI_SDK_PATH), shipped
-#   switchyard.emscripten.wasm  Emscripten, standalone
+#   switchyard.wasm        Emscripten, standalone: the one the package ships
+#   switchyard.wasi.wasm   clang-14 + wasi-libc (or a wasi-sdk at WASI_SDK_PATH)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=$(realpath -m "${1:-wasm}")
@@ -17,5 +17,5 @@ cmake --build "$TMP/wasi" >/dev/null
 emcmake cmake -S . -B "$TMP/em" -DCMAKE_BUILD_TYPE=MinSizeRel \
   -DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node >/dev/null
 cmake --build "$TMP/em" >/dev/null 2>&1 || cmake --build "$TMP/em"
-cp "$TMP/wasi/switchyard.wasm" "$OUT/switchyard.wasm"
-cp "$TMP/em/switchyard.emscripten.wasm" "$OUT/switchyard.emscripten.wasm"
+cp "$TMP/wasi/switchyard.wasi.wasm" "$OUT/switchyard.wasi.wasm"
+cp "$TMP/em/switchyard.wasm" "$OUT/switchyard.wasm"

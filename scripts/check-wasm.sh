@@ -8,7 +8,7 @@ FRESH=$(mktemp -d)
 trap 'rm -rf "$FRESH"' EXIT
 bash scripts/build-wasm.sh "$FRESH"
 status=0
-for f in switchyard.wasm switchyard.emscripten.wasm; do
+for f in switchyard.wasm switchyard.wasi.wasm; do
   if ! cmp -s "$FRESH/$f" "wasm/$f"; then
     echo "check-wasm: wasm/$f differs from a fresh build: run scripts/build-wasm.sh and commit" >&2
     status=1

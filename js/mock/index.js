@@ -1148,6 +1148,8 @@ export function createMockProvider(options = {}) {
       const early = []; // frames written before the stream's start() ran
       let ended = false;
       let settled = false;
+      /** @type {any} a cut waiting for the reader to drain what came before it */
+      let pendingError = null;
       let cancel = () => {};
       const onAbort = () => {
         cancel('aborted');
@@ -1183,6 +1185,9 @@ export function createMockProvider(options = {}) {
               for (const t of early) c.enqueue(enc.encode(t));
               early.length = 0;
             },
+            pull(c) {
+              if (pendingError) c.error(pendingError);
+            },
             cancel() {
               ended = true;
               cleanup();
@@ -1211,8 +1216,10 @@ export function createMockProvider(options = {}) {
           cleanup();
           const cause = Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' });
           const err = new TypeError('terminated', { cause });
-          if (controller) controller.error(err);
-          else queueMicrotask(() => controller?.error(err));
+          // error() would drop the chunks still queued: a reader of a real
+          // socket gets the bytes that arrived before the connection broke.
+          if (controller && (controller.desiredSize ?? 0) > 0) controller.error(err);
+          else pendingError = err;
         },
       });
     });

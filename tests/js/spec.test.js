@@ -12,8 +12,8 @@ import { caseInput, runOnWasm } from './spec-host.js';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const specBin = process.env.SY_SPEC_BIN ?? `${root}build/native/sy_spec`;
 const modules = {
-  clang: new WebAssembly.Module(readFileSync(`${root}wasm/switchyard.wasm`)),
-  emscripten: new WebAssembly.Module(readFileSync(`${root}wasm/switchyard.emscripten.wasm`)),
+  clang: new WebAssembly.Module(readFileSync(`${root}wasm/switchyard.wasi.wasm`)),
+  emscripten: new WebAssembly.Module(readFileSync(`${root}wasm/switchyard.wasm`)),
 };
 
 function runNative(input) {
