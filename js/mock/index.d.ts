@@ -197,6 +197,8 @@ export interface MockProviderOptions {
   defaults?: MockBehaviour;
   /** Base for relative URLs given to `fetch` (default `http://mock`); the host is otherwise ignored. */
   origin?: string;
+  /** `calls` keeps about this many newest entries (default 100000). */
+  maxCalls?: number;
 }
 
 export interface MockServer {

@@ -561,12 +561,15 @@ const STATUS_TEXT = {
  * @param {Record<string, MockBehaviour>} [options.deployments] initial behaviours by name
  * @param {MockBehaviour} [options.defaults] behaviour merged under every deployment's own
  * @param {string} [options.origin] base for relative URLs given to fetch (default http://mock)
+ * @param {number} [options.maxCalls] `calls` keeps at most about this many entries, dropping
+ *   the oldest (default 100000), so long benchmarks do not grow without bound
  */
 export function createMockProvider(options = {}) {
   const seed = options.seed ?? 1;
   const clock = options.clock ?? systemClock;
   const origin = options.origin ?? 'http://mock';
   const defaults = options.defaults ?? {};
+  const maxCalls = options.maxCalls ?? 100_000;
 
   /** @type {Map<string, MockBehaviour>} */
   const behaviours = new Map();
@@ -665,6 +668,8 @@ export function createMockProvider(options = {}) {
       reason: null,
     };
     calls.push(call);
+    // Trimmed in batches so that each request stays O(1) amortised.
+    if (calls.length > maxCalls + Math.max(16, maxCalls >> 4)) calls.splice(0, calls.length - maxCalls);
 
     const b = route.deployment !== null ? behaviourOf(route.deployment) : null;
     const st = route.deployment !== null ? stateOf(route.deployment) : freshState('');

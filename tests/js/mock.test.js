@@ -887,6 +887,13 @@ describe('configure, reset, calls', () => {
     assert.equal(c.body.max_tokens, 256);
   });
 
+  test('maxCalls bounds the log, keeping the newest calls', async () => {
+    const { p } = setup({ maxCalls: 10 });
+    for (let i = 0; i < 100; i++) await chat(p.fetch, M('a'));
+    assert.ok(p.calls.length >= 10 && p.calls.length <= 26, String(p.calls.length));
+    assert.equal(p.calls.at(-1).seq, 100);
+  });
+
   test('errorBody, openaiCompletion and anthropicMessage give the bytes the mock sends', () => {
     const e = errorBody('openai', 400, { variant: 'context', limit: 10, tokens: 12 });
     assert.equal(e.headers['content-type'], 'application/json');
