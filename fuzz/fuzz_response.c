@@ -11,7 +11,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static const int statuses[] = {200, 201, 400, 401, 403, 404, 408, 409, 422, 429, 500, 502, 503, 529, 302, 100};
+  static const int statuses[] = {200, 201, 400, 401, 403, 404, 408, 409,
+                                 422, 429, 500, 502, 503, 529, 302, 100};
   static int hooked;
   if (!hooked) {
     cJSON_Hooks hooks = {sy_malloc, sy_free};

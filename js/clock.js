@@ -42,9 +42,8 @@ export class ManualClock {
     return best;
   }
 
-  /** Moves time forward by |ms|, firing due timers in (time, start order) and letting async work settle after each. */
-  async advance(ms) {
-    const until = this.#now + ms;
+  /** Fires timers due by |until| in (time, start order), letting async work settle after each. */
+  async #fireUntil(until) {
     await settle();
     for (let next = this.#next(until); next; next = this.#next(until)) {
       this.#timers.delete(next[0]);
@@ -52,18 +51,17 @@ export class ManualClock {
       next[1].fn();
       await settle();
     }
+  }
+
+  /** Moves time forward by |ms|, firing what falls due on the way. */
+  async advance(ms) {
+    const until = this.#now + ms;
+    await this.#fireUntil(until);
     this.#now = until;
   }
 
-  /** Fires everything, up to |limitMs| ahead. */
+  /** Fires everything, up to |limitMs| ahead; time stops at the last timer fired. */
   async runAll(limitMs = 3_600_000) {
-    const until = this.#now + limitMs;
-    await settle();
-    for (let next = this.#next(until); next; next = this.#next(until)) {
-      this.#timers.delete(next[0]);
-      this.#now = Math.max(this.#now, next[1].due);
-      next[1].fn();
-      await settle();
-    }
+    await this.#fireUntil(this.#now + limitMs);
   }
 }

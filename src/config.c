@@ -162,7 +162,8 @@ static int read_class_policy(parser *p, const cJSON *obj, const char *suffix, in
 static void fallback_list_free(sy_fallback_list *l) {
   for (size_t i = 0; i < l->nrules; i++) {
     sy_free(l->rules[i].group);
-    for (size_t j = 0; j < l->rules[i].ntargets; j++) sy_free(l->rules[i].targets[j]);
+    for (size_t j = 0; j < l->rules[i].ntargets; j++)
+      sy_free(l->rules[i].targets[j]);
     sy_free(l->rules[i].targets);
   }
   sy_free(l->rules);
@@ -212,21 +213,51 @@ static int read_fallbacks(parser *p, const cJSON *v, sy_fallback_list *l) {
 
 /* ---- settings ---- */
 
-static const char *const quiet_settings[] = {
-    "drop_params", "set_verbose", "success_callback", "failure_callback", "callbacks",
-    "service_callback", "cache", "cache_params", "redis_host", "redis_port", "redis_password",
-    "redis_url", "enable_pre_call_checks", "routing_strategy_args", "model_group_alias",
-    "enable_tag_filtering", "tag_filtering_match_any", "default_max_parallel_requests",
-    "optional_pre_call_checks", "polling_interval", "json_logs", "turn_off_message_logging",
-    "alerting", "alerting_threshold", "model_group_retry_policy", "default_litellm_params",
-    "provider_budget_config", "request_timeout_seconds", "max_parallel_requests",
-    "cooldown_cache", "num_workers", "enable_health_check_routing", "modify_params",
-    "callback_settings", "telemetry", "context_window_fallback_dict", "max_budget",
-    "budget_duration", "public_routes", "router_general_settings", "deployment_affinity_ttl_seconds"};
+static const char *const quiet_settings[] = {"drop_params",
+                                             "set_verbose",
+                                             "success_callback",
+                                             "failure_callback",
+                                             "callbacks",
+                                             "service_callback",
+                                             "cache",
+                                             "cache_params",
+                                             "redis_host",
+                                             "redis_port",
+                                             "redis_password",
+                                             "redis_url",
+                                             "enable_pre_call_checks",
+                                             "routing_strategy_args",
+                                             "model_group_alias",
+                                             "enable_tag_filtering",
+                                             "tag_filtering_match_any",
+                                             "default_max_parallel_requests",
+                                             "optional_pre_call_checks",
+                                             "polling_interval",
+                                             "json_logs",
+                                             "turn_off_message_logging",
+                                             "alerting",
+                                             "alerting_threshold",
+                                             "model_group_retry_policy",
+                                             "default_litellm_params",
+                                             "provider_budget_config",
+                                             "request_timeout_seconds",
+                                             "max_parallel_requests",
+                                             "cooldown_cache",
+                                             "num_workers",
+                                             "enable_health_check_routing",
+                                             "modify_params",
+                                             "callback_settings",
+                                             "telemetry",
+                                             "context_window_fallback_dict",
+                                             "max_budget",
+                                             "budget_duration",
+                                             "public_routes",
+                                             "router_general_settings",
+                                             "deployment_affinity_ttl_seconds"};
 
-static const char *const strategies[] = {"simple-shuffle", "least-busy", "usage-based-routing",
-                                         "usage-based-routing-v2", "latency-based-routing",
-                                         "cost-based-routing"};
+static const char *const strategies[] = {"simple-shuffle",        "least-busy",
+                                         "usage-based-routing",   "usage-based-routing-v2",
+                                         "latency-based-routing", "cost-based-routing"};
 
 static int read_setting(parser *p, const cJSON *v, sy_settings *s) {
   const char *k = v->string;
@@ -325,8 +356,8 @@ int sy_provider_from_model(const char *s, sy_provider_kind *kind, size_t *model_
 
 static const char *const consumed_params[] = {
     "model", "api_base", "api_key", "api_version", "rpm", "tpm", "weight", "order", "timeout",
-    "stream_timeout", "num_retries", "cooldown_time", "max_input_tokens",
-    "input_cost_per_token", "output_cost_per_token", "tags", "retry_policy",
+    "stream_timeout", "num_retries", "cooldown_time", "max_input_tokens", "input_cost_per_token",
+    "output_cost_per_token", "tags", "retry_policy",
     /* LiteLLM's, with no effect here: provider SDK retries are off by design */
     "max_retries", "region_name", "base_model", "custom_llm_provider", "organization",
     "mock_response"};
@@ -342,10 +373,11 @@ static void deployment_init(sy_deployment *d) {
   d->order = SY_UNSET;
   d->timeout_ms = d->stream_timeout_ms = d->cooldown_ms = SY_UNSET;
   d->num_retries = SY_UNSET;
-  for (int c = 0; c < SY_CLASS_COUNT; c++) d->retry_policy[c] = SY_UNSET;
+  for (int c = 0; c < SY_CLASS_COUNT; c++)
+    d->retry_policy[c] = SY_UNSET;
 }
 
-static void deployment_free(sy_deployment *d) {
+void sy_deployment_clear(sy_deployment *d) {
   sy_free(d->id);
   sy_free(d->group);
   sy_free(d->model);
@@ -354,7 +386,8 @@ static void deployment_free(sy_deployment *d) {
   sy_free(d->api_key);
   sy_free(d->api_version);
   sy_free(d->extra_params);
-  for (size_t i = 0; i < d->ntags; i++) sy_free(d->tags[i]);
+  for (size_t i = 0; i < d->ntags; i++)
+    sy_free(d->tags[i]);
   sy_free(d->tags);
 }
 
@@ -461,8 +494,10 @@ static int read_deployment(parser *p, const cJSON *entry, sy_deployment *d, int 
     if (!cJSON_IsObject(info)) return fail(p, "expected an object");
     cJSON_ArrayForEach(v, info) {
       size_t l2 = path_push(p, "%s%s", v->string, 0);
-      if (!strcmp(v->string, "id")) rc = read_str(p, v, &d->id);
-      else if (!strcmp(v->string, "max_input_tokens") || !strcmp(v->string, "input_cost_per_token") ||
+      if (!strcmp(v->string, "id"))
+        rc = read_str(p, v, &d->id);
+      else if (!strcmp(v->string, "max_input_tokens") ||
+               !strcmp(v->string, "input_cost_per_token") ||
                !strcmp(v->string, "output_cost_per_token"))
         rc = read_param(p, v, d);
       if (rc < 0) return rc;
@@ -516,13 +551,11 @@ static int read_env(parser *p, const cJSON *env) {
   const struct {
     const char *name;
     char **slot;
-  } vars[] = {{"OPENAI_API_KEY", &e->openai_api_key},
-              {"OPENAI_API_BASE", &e->openai_api_base},
-              {"ANTHROPIC_API_KEY", &e->anthropic_api_key},
-              {"ANTHROPIC_API_BASE", &e->anthropic_api_base},
-              {"AZURE_API_KEY", &e->azure_api_key},
-              {"AZURE_API_BASE", &e->azure_api_base},
-              {"AZURE_API_VERSION", &e->azure_api_version}};
+  } vars[] = {
+      {"OPENAI_API_KEY", &e->openai_api_key},       {"OPENAI_API_BASE", &e->openai_api_base},
+      {"ANTHROPIC_API_KEY", &e->anthropic_api_key}, {"ANTHROPIC_API_BASE", &e->anthropic_api_base},
+      {"AZURE_API_KEY", &e->azure_api_key},         {"AZURE_API_BASE", &e->azure_api_base},
+      {"AZURE_API_VERSION", &e->azure_api_version}};
   const cJSON *v;
   cJSON_ArrayForEach(v, env) {
     size_t l2 = path_push(p, "%s%s", v->string, 0);
@@ -588,19 +621,21 @@ int sy_config_parse(const char *json, size_t len, sy_config **pcfg, sy_buf *err,
   s->backoff_initial_ms = 500;
   s->backoff_max_ms = 8000;
   s->retry_after_max_ms = 60000;
-  for (int c = 0; c < SY_CLASS_COUNT; c++) s->retry_policy[c] = s->allowed_fails_policy[c] = SY_UNSET;
+  for (int c = 0; c < SY_CLASS_COUNT; c++)
+    s->retry_policy[c] = s->allowed_fails_policy[c] = SY_UNSET;
 
   if (!cJSON_IsObject(root)) {
     rc = fail(&p, "expected an object with model_list");
     goto done;
   }
-  static const char *const top_keys[] = {"model_list",       "router_settings",
-                                         "litellm_settings", "general_settings",
-                                         "environment_variables", "provider_env"};
+  static const char *const top_keys[] = {
+      "model_list",       "router_settings",       "litellm_settings",
+      "general_settings", "environment_variables", "provider_env"};
   const cJSON *v;
   cJSON_ArrayForEach(v, root) {
     int known = 0;
-    for (size_t i = 0; i < sizeof top_keys / sizeof *top_keys; i++) known |= !strcmp(v->string, top_keys[i]);
+    for (size_t i = 0; i < sizeof top_keys / sizeof *top_keys; i++)
+      known |= !strcmp(v->string, top_keys[i]);
     if (!known) warn_unknown(&p, v->string);
   }
   const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "model_list");
@@ -649,19 +684,22 @@ done:
 
 void sy_config_free(sy_config *cfg) {
   if (!cfg) return;
-  for (size_t i = 0; i < cfg->ndeps; i++) deployment_free(&cfg->deps[i]);
+  for (size_t i = 0; i < cfg->ndeps; i++)
+    sy_deployment_clear(&cfg->deps[i]);
   sy_free(cfg->deps);
-  for (size_t i = 0; i < cfg->ngroups; i++) sy_free(cfg->groups[i].deps);
+  for (size_t i = 0; i < cfg->ngroups; i++)
+    sy_free(cfg->groups[i].deps);
   sy_free(cfg->groups);
   fallback_list_free(&cfg->settings.fallbacks);
   fallback_list_free(&cfg->settings.context_window_fallbacks);
   fallback_list_free(&cfg->settings.content_policy_fallbacks);
   sy_free(cfg->settings.routing_strategy);
   sy_provider_env *e = &cfg->env;
-  char *envs[] = {e->openai_api_key,  e->openai_api_base, e->anthropic_api_key,
-                  e->anthropic_api_base, e->azure_api_key, e->azure_api_base,
+  char *envs[] = {e->openai_api_key,     e->openai_api_base, e->anthropic_api_key,
+                  e->anthropic_api_base, e->azure_api_key,   e->azure_api_base,
                   e->azure_api_version};
-  for (size_t i = 0; i < 7; i++) sy_free(envs[i]);
+  for (size_t i = 0; i < 7; i++)
+    sy_free(envs[i]);
   sy_free(cfg);
 }
 

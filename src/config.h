@@ -43,26 +43,26 @@ typedef enum sy_provider_kind {
 /* One deployment: a model at a provider, with a key, as one model_list
  * entry describes it. All strings are owned by the config. */
 typedef struct sy_deployment {
-  char *id;             /* model_info.id, else a hash of group + params */
-  char *group;          /* model_name */
-  char *model;          /* litellm_params.model as written ("azure/gpt4-eu") */
+  char *id;    /* model_info.id, else a hash of group + params */
+  char *group; /* model_name */
+  char *model; /* litellm_params.model as written ("azure/gpt4-eu") */
   sy_provider_kind provider;
-  char *upstream_model; /* model after the provider prefix */
-  char *api_base;       /* NULL: the provider's default */
-  char *api_key;        /* secret: never printed, logged or emitted */
-  char *api_version;    /* Azure's api-version, NULL: provider default */
-  char *extra_params;   /* other litellm_params as a JSON object text, merged
-                           into every upstream body; NULL when none */
-  double rpm, tpm;      /* per minute; 0 = unlimited */
-  double weight;        /* 0 = unset */
-  int order;            /* lower is preferred; SY_UNSET when not given */
-  sy_ms timeout_ms;     /* per-attempt timeout; SY_UNSET: router's */
+  char *upstream_model;    /* model after the provider prefix */
+  char *api_base;          /* NULL: the provider's default */
+  char *api_key;           /* secret: never printed, logged or emitted */
+  char *api_version;       /* Azure's api-version, NULL: provider default */
+  char *extra_params;      /* other litellm_params as a JSON object text, merged
+                              into every upstream body; NULL when none */
+  double rpm, tpm;         /* per minute; 0 = unlimited */
+  double weight;           /* 0 = unset */
+  int order;               /* lower is preferred; SY_UNSET when not given */
+  sy_ms timeout_ms;        /* per-attempt timeout; SY_UNSET: router's */
   sy_ms stream_timeout_ms; /* first-token timeout; SY_UNSET: router's */
-  int num_retries;      /* SY_UNSET: router's */
-  sy_ms cooldown_ms;    /* SY_UNSET: router's; 0 disables cooling it */
+  int num_retries;         /* SY_UNSET: router's */
+  sy_ms cooldown_ms;       /* SY_UNSET: router's; 0 disables cooling it */
   double max_input_tokens; /* 0 = unknown */
   double input_cost_per_token, output_cost_per_token; /* 0 = unknown */
-  int retry_policy[SY_CLASS_COUNT]; /* retries per class; SY_UNSET = router's */
+  int retry_policy[SY_CLASS_COUNT];                   /* retries per class; SY_UNSET = router's */
   char **tags;
   size_t ntags;
   int index; /* position in model_list */
@@ -88,20 +88,20 @@ typedef struct sy_fallback_list {
 } sy_fallback_list;
 
 typedef struct sy_settings {
-  int num_retries;        /* default 2 */
-  sy_ms retry_after_ms;   /* minimum backoff; default 0 */
-  int allowed_fails;      /* failures tolerated per minute; default 3 */
+  int num_retries;                          /* default 2 */
+  sy_ms retry_after_ms;                     /* minimum backoff; default 0 */
+  int allowed_fails;                        /* failures tolerated per minute; default 3 */
   int allowed_fails_policy[SY_CLASS_COUNT]; /* per class; SY_UNSET = allowed_fails */
-  sy_ms cooldown_ms;      /* default 5000 */
+  sy_ms cooldown_ms;                        /* default 5000 */
   bool disable_cooldowns;
-  sy_ms timeout_ms;       /* overall deadline of a request; default 600000 */
-  sy_ms attempt_timeout_ms; /* per attempt; 0 = only the deadline bounds it */
-  sy_ms stream_timeout_ms;  /* first token of a stream; 0 = none */
-  int max_fallbacks;      /* fallback hops per request; default 5 */
-  sy_ms backoff_initial_ms; /* default 500 */
-  sy_ms backoff_max_ms;     /* default 8000 */
-  sy_ms retry_after_max_ms; /* a provider's Retry-After above this is not
-                               waited for; default 60000 */
+  sy_ms timeout_ms;                 /* overall deadline of a request; default 600000 */
+  sy_ms attempt_timeout_ms;         /* per attempt; 0 = only the deadline bounds it */
+  sy_ms stream_timeout_ms;          /* first token of a stream; 0 = none */
+  int max_fallbacks;                /* fallback hops per request; default 5 */
+  sy_ms backoff_initial_ms;         /* default 500 */
+  sy_ms backoff_max_ms;             /* default 8000 */
+  sy_ms retry_after_max_ms;         /* a provider's Retry-After above this is not
+                                       waited for; default 60000 */
   int retry_policy[SY_CLASS_COUNT]; /* SY_UNSET = num_retries rules */
   sy_fallback_list fallbacks;       /* default_fallbacks appended as "*" */
   sy_fallback_list context_window_fallbacks;
@@ -136,6 +136,9 @@ typedef void (*sy_config_warn_fn)(void *user, const char *path, const char *msg)
  * Returns 0, SY_ERR_PARSE (not JSON), SY_ERR_CONFIG or SY_ERR_NOMEM. */
 int sy_config_parse(const char *json, size_t len, sy_config **pcfg, sy_buf *err,
                     sy_config_warn_fn warn, void *user);
+
+/* Frees the strings and lists |d| owns, not |d| itself. */
+void sy_deployment_clear(sy_deployment *d);
 
 /* Frees |cfg| and everything it owns; NULL is allowed. */
 void sy_config_free(sy_config *cfg);

@@ -81,8 +81,8 @@ typedef struct sy_host {
   void (*deliver)(void *user, int32_t request, const char *json, size_t len);
   void (*emit)(void *user, const char *json, size_t len);
   int32_t (*kv_get)(void *user, const char *key, size_t key_len, char *out, size_t cap);
-  void (*kv_put)(void *user, const char *key, size_t key_len, const char *val,
-                 size_t val_len, sy_ms ttl_ms);
+  void (*kv_put)(void *user, const char *key, size_t key_len, const char *val, size_t val_len,
+                 sy_ms ttl_ms);
   double (*kv_add)(void *user, const char *key, size_t key_len, double delta, sy_ms ttl_ms);
 } sy_host;
 

@@ -51,9 +51,9 @@ static double w_kv_add(void *u, const char *k, size_t kl, double d, sy_ms ttl) {
   return imp_kv_add(k, (int32_t)kl, d, ttl);
 }
 
-static const sy_host wasm_host = {NULL,       w_now,     w_fetch_start, w_fetch_abort,
-                                  w_timer_start, w_timer_cancel, w_deliver, w_emit,
-                                  w_kv_get,   w_kv_put,  w_kv_add};
+static const sy_host wasm_host = {NULL,          w_now,          w_fetch_start, w_fetch_abort,
+                                  w_timer_start, w_timer_cancel, w_deliver,     w_emit,
+                                  w_kv_get,      w_kv_put,       w_kv_add};
 
 /* What the host holds: the router, or the reason there is none. */
 typedef struct handle {

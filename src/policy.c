@@ -33,7 +33,8 @@ sy_ms sy_policy_backoff_ms(const sy_settings *s, int retry, sy_ms retry_after_ms
     return retry_after_ms > s->retry_after_ms ? retry_after_ms : s->retry_after_ms;
   }
   sy_ms base = s->backoff_initial_ms;
-  for (int i = 0; i < retry && base < s->backoff_max_ms; i++) base *= 2;
+  for (int i = 0; i < retry && base < s->backoff_max_ms; i++)
+    base *= 2;
   if (base > s->backoff_max_ms) base = s->backoff_max_ms;
   if (base < s->retry_after_ms) base = s->retry_after_ms;
   return base / 2 + unit * (base / 2);

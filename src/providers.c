@@ -26,7 +26,8 @@ void sy_outcome_free(sy_outcome *o) {
 /* Appends |base| without trailing slashes, then |path|. */
 static void put_url(sy_buf *b, const char *base, const char *path) {
   size_t n = strlen(base);
-  while (n && base[n - 1] == '/') n--;
+  while (n && base[n - 1] == '/')
+    n--;
   sy_buf_append(b, base, n);
   sy_buf_puts(b, path);
 }
@@ -146,7 +147,9 @@ static cJSON *anthropic_body(const sy_target *t, const cJSON *req, int stream) {
   if (ok && system.len) ok = cJSON_AddStringToObject(out, "system", sy_buf_cstr(&system)) != NULL;
   const cJSON *mt = cJSON_GetObjectItemCaseSensitive(req, "max_tokens");
   if (!cJSON_IsNumber(mt)) mt = cJSON_GetObjectItemCaseSensitive(req, "max_completion_tokens");
-  if (ok) ok = cJSON_AddNumberToObject(out, "max_tokens", cJSON_IsNumber(mt) ? mt->valuedouble : 4096) != NULL;
+  if (ok)
+    ok = cJSON_AddNumberToObject(out, "max_tokens", cJSON_IsNumber(mt) ? mt->valuedouble : 4096) !=
+         NULL;
   static const char *const same[] = {"temperature", "top_p", "top_k"};
   for (size_t i = 0; ok && i < 3; i++) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, same[i]);
@@ -179,7 +182,8 @@ static cJSON *anthropic_body(const sy_target *t, const cJSON *req, int stream) {
       const cJSON *params = cJSON_GetObjectItemCaseSensitive(fn, "parameters");
       cJSON *a = ok ? new_item(arr) : NULL;
       ok = a && cJSON_AddStringToObject(a, "name", cJSON_IsString(name) ? name->valuestring : "");
-      if (ok && cJSON_IsString(desc)) ok = cJSON_AddStringToObject(a, "description", desc->valuestring) != NULL;
+      if (ok && cJSON_IsString(desc))
+        ok = cJSON_AddStringToObject(a, "description", desc->valuestring) != NULL;
       cJSON *schema = !ok ? NULL : params ? cJSON_Duplicate(params, 1) : cJSON_CreateObject();
       if (ok && (!schema || !cJSON_AddItemToObject(a, "input_schema", schema))) {
         cJSON_Delete(schema);
@@ -191,13 +195,17 @@ static cJSON *anthropic_body(const sy_target *t, const cJSON *req, int stream) {
       cJSON *c = cJSON_AddObjectToObject(out, "tool_choice");
       const cJSON *fn = cJSON_GetObjectItemCaseSensitive(choice, "function");
       const cJSON *name = cJSON_GetObjectItemCaseSensitive(fn, "name");
-      if (!c) ok = 0;
+      if (!c)
+        ok = 0;
       else if (cJSON_IsString(name))
-        ok = cJSON_AddStringToObject(c, "type", "tool") && cJSON_AddStringToObject(c, "name", name->valuestring);
+        ok = cJSON_AddStringToObject(c, "type", "tool") &&
+             cJSON_AddStringToObject(c, "name", name->valuestring);
       else
         ok = cJSON_AddStringToObject(c, "type",
-                                     cJSON_IsString(choice) && !strcmp(choice->valuestring, "required")
-                                         ? "any" : "auto") != NULL;
+                                     cJSON_IsString(choice) &&
+                                             !strcmp(choice->valuestring, "required")
+                                         ? "any"
+                                         : "auto") != NULL;
     }
   }
   if (ok && stream) ok = cJSON_AddTrueToObject(out, "stream") != NULL;
@@ -246,8 +254,8 @@ static cJSON *openai_body(const sy_target *t, const cJSON *req, int stream) {
   return out;
 }
 
-int sy_provider_build_request(const sy_target *t, const cJSON *request, int stream,
-                              sy_buf *head, sy_buf *body) {
+int sy_provider_build_request(const sy_target *t, const cJSON *request, int stream, sy_buf *head,
+                              sy_buf *body) {
   if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(request, "messages"))) return SY_ERR_INVALID;
   if (t->provider == SY_PROVIDER_AZURE && !t->api_base) return SY_ERR_INVALID;
   sy_buf url;
@@ -255,8 +263,10 @@ int sy_provider_build_request(const sy_target *t, const cJSON *request, int stre
   cJSON *b;
   if (t->provider == SY_PROVIDER_ANTHROPIC) {
     const char *base = t->api_base ? t->api_base : "https://api.anthropic.com";
-    if (ends_with(base, "/v1/messages")) sy_buf_puts(&url, base);
-    else put_url(&url, base, "/v1/messages");
+    if (ends_with(base, "/v1/messages"))
+      sy_buf_puts(&url, base);
+    else
+      put_url(&url, base, "/v1/messages");
     b = anthropic_body(t, request, stream);
   } else if (t->provider == SY_PROVIDER_AZURE) {
     put_url(&url, t->api_base, "/openai/deployments/");
@@ -310,8 +320,10 @@ const char *sy_header_find(const char *headers, size_t len, const char *name, si
     if (!eol) eol = end;
     if ((size_t)(eol - p) > nl && memcmp(p, name, nl) == 0 && p[nl] == ':') {
       const char *v = p + nl + 1, *ve = eol;
-      while (v < ve && (*v == ' ' || *v == '\t')) v++;
-      while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t')) ve--;
+      while (v < ve && (*v == ' ' || *v == '\t'))
+        v++;
+      while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
+        ve--;
       *vlen = (size_t)(ve - v);
       return v;
     }
@@ -376,7 +388,8 @@ static int icontains(const char *hay, const char *needle) {
   size_t n = strlen(needle);
   for (; *hay; hay++) {
     size_t i = 0;
-    while (i < n && hay[i] && tolower((unsigned char)hay[i]) == needle[i]) i++;
+    while (i < n && hay[i] && tolower((unsigned char)hay[i]) == needle[i])
+      i++;
     if (i == n) return 1;
   }
   return 0;
@@ -404,8 +417,9 @@ static sy_class classify(int status, const cJSON *err, const char *msg) {
         icontains(msg, "context_window"))
       return SY_CLASS_CONTEXT_WINDOW;
     if (!strcmp(code, "content_policy_violation") || !strcmp(code, "content_filter") ||
-        !strcmp(inner_code, "ResponsibleAIPolicyViolation") || icontains(msg, "content management policy") ||
-        icontains(msg, "content policy") || icontains(msg, "safety system"))
+        !strcmp(inner_code, "ResponsibleAIPolicyViolation") ||
+        icontains(msg, "content management policy") || icontains(msg, "content policy") ||
+        icontains(msg, "safety system"))
       return SY_CLASS_CONTENT_POLICY;
     if (quota) return SY_CLASS_QUOTA;
     return SY_CLASS_BAD_REQUEST;

@@ -26,9 +26,9 @@
 typedef struct sy_target {
   sy_provider_kind provider;
   const char *upstream_model;
-  const char *api_base;    /* NULL: provider default */
-  const char *api_key;     /* NULL: no auth header */
-  const char *api_version; /* Azure; NULL: default */
+  const char *api_base;     /* NULL: provider default */
+  const char *api_key;      /* NULL: no auth header */
+  const char *api_version;  /* Azure; NULL: default */
   const char *extra_params; /* JSON object text merged under the request's
                                own params (the request wins); may be NULL */
 } sy_target;
@@ -47,11 +47,11 @@ int sy_provider_build_request(const sy_target *target, const cJSON *request, int
 /* What one upstream answer amounts to. */
 typedef struct sy_outcome {
   sy_class cls;
-  int status;            /* upstream HTTP status; 0 when none (network) */
-  sy_ms retry_after_ms;  /* from retry-after-ms / retry-after; -1 if absent */
-  sy_buf message;        /* the upstream's error message, for error answers */
-  sy_buf response;       /* on SY_CLASS_OK: OpenAI chat.completion JSON */
-  double prompt_tokens;  /* from usage, 0 when absent */
+  int status;           /* upstream HTTP status; 0 when none (network) */
+  sy_ms retry_after_ms; /* from retry-after-ms / retry-after; -1 if absent */
+  sy_buf message;       /* the upstream's error message, for error answers */
+  sy_buf response;      /* on SY_CLASS_OK: OpenAI chat.completion JSON */
+  double prompt_tokens; /* from usage, 0 when absent */
   double completion_tokens;
 } sy_outcome;
 
@@ -66,8 +66,8 @@ void sy_outcome_free(sy_outcome *o);
  * initialised; it is filled, and the caller frees it.
  * Returns 0 or SY_ERR_NOMEM. */
 int sy_provider_parse_response(sy_provider_kind kind, int status, const char *headers,
-                               size_t headers_len, const char *body, size_t body_len,
-                               sy_ms now, sy_outcome *out);
+                               size_t headers_len, const char *body, size_t body_len, sy_ms now,
+                               sy_outcome *out);
 
 /* The value of header |name| (lower-case) in a "name:value\n" block, with
  * surrounding blanks trimmed; NULL when absent. *vlen gets its length. */

@@ -46,18 +46,18 @@ typedef struct adhoc {
 
 struct request {
   int32_t id;
-  cJSON *params;        /* what goes to the provider; router keys removed */
-  cJSON *fallbacks;     /* the request's own fallbacks array, or NULL */
+  cJSON *params;    /* what goes to the provider; router keys removed */
+  cJSON *fallbacks; /* the request's own fallbacks array, or NULL */
   int stream;
   int disable_fallbacks;
-  int num_retries;      /* SY_UNSET unless the request set it */
+  int num_retries; /* SY_UNSET unless the request set it */
   sy_ms started, deadline;
-  char *first_group;    /* the group asked for, by name */
-  const sy_group *group; /* the group being tried now */
+  char *first_group;       /* the group asked for, by name */
+  const sy_group *group;   /* the group being tried now */
   uint8_t *tried, *banned; /* per deployment of |group| */
   int attempts, retries, hops;
-  uint32_t req_fb_used;  /* bit i: request fallback i was entered */
-  char **visited;        /* config groups entered, first_group included */
+  uint32_t req_fb_used; /* bit i: request fallback i was entered */
+  char **visited;       /* config groups entered, first_group included */
   size_t nvisited;
   adhoc **adhocs;
   size_t nadhocs;
@@ -89,8 +89,8 @@ struct sy_router {
   size_t inflight;
   uint8_t *pick_scratch; /* as large as the largest group */
   size_t pick_cap;
-  sy_buf ev;           /* event being built */
-  sy_buf head, body;   /* upstream request being built */
+  sy_buf ev;         /* event being built */
+  sy_buf head, body; /* upstream request being built */
 };
 
 /* ---------- id map ---------- */
@@ -110,7 +110,8 @@ static int map_grow(sy_router *r) {
   for (size_t i = 0; i < ocap; i++) {
     if (!old[i].key) continue;
     size_t j = slot_of(r, old[i].key);
-    while (ns[j].key) j = (j + 1) & (ncap - 1);
+    while (ns[j].key)
+      j = (j + 1) & (ncap - 1);
     ns[j] = old[i];
   }
   sy_free(old);
@@ -134,7 +135,8 @@ static int32_t map_add(sy_router *r, void *val, int is_attempt) {
     r->next_id = r->next_id + 1 >= ID_LIMIT ? 1 : r->next_id + 1;
   } while (map_find(r, id));
   size_t i = slot_of(r, id);
-  while (r->slots[i].key) i = (i + 1) & (r->cap - 1);
+  while (r->slots[i].key)
+    i = (i + 1) & (r->cap - 1);
   r->slots[i] = (slot){id, is_attempt, val};
   r->used++;
   return id;
@@ -226,13 +228,7 @@ static void attempt_free(sy_router *r, attempt *a) {
 }
 
 static void adhoc_free(adhoc *h) {
-  sy_free(h->dep.id);
-  sy_free(h->dep.group);
-  sy_free(h->dep.model);
-  sy_free(h->dep.upstream_model);
-  sy_free(h->dep.api_base);
-  sy_free(h->dep.api_key);
-  sy_free(h->dep.api_version);
+  sy_deployment_clear(&h->dep);
   sy_free(h);
 }
 
@@ -249,9 +245,11 @@ static void request_free(sy_router *r, request *q) {
   sy_free(q->first_group);
   sy_free(q->tried);
   sy_free(q->banned);
-  for (size_t i = 0; i < q->nvisited; i++) sy_free(q->visited[i]);
+  for (size_t i = 0; i < q->nvisited; i++)
+    sy_free(q->visited[i]);
   sy_free(q->visited);
-  for (size_t i = 0; i < q->nadhocs; i++) adhoc_free(q->adhocs[i]);
+  for (size_t i = 0; i < q->nadhocs; i++)
+    adhoc_free(q->adhocs[i]);
   sy_free(q->adhocs);
   sy_buf_free(&q->last_msg);
   sy_buf_free(&q->tries);
@@ -284,8 +282,7 @@ static void route_json(sy_buf *b, const request *q) {
 /* Delivers the one answer of |q| and frees it. |response| (success) is the
  * OpenAI body; otherwise |status|, |cls| and |msg| make the error. */
 static void finish(sy_router *r, request *q, sy_ms now, int status, sy_class cls,
-                   const char *response, size_t response_len, const char *msg,
-                   sy_ms retry_after) {
+                   const char *response, size_t response_len, const char *msg, sy_ms retry_after) {
   sy_buf out;
   sy_buf_init(&out);
   sy_buf_printf(&out, "{\"id\":%d,\"status\":%d,", (int)q->id, status);
@@ -333,10 +330,12 @@ static void finish(sy_router *r, request *q, sy_ms now, int status, sy_class cls
 static void fail(sy_router *r, request *q, sy_ms now, const char *why) {
   sy_buf msg;
   sy_buf_init(&msg);
-  if (q->last_msg.len) sy_buf_append(&msg, q->last_msg.data, q->last_msg.len);
-  else sy_buf_puts(&msg, "request failed");
-  sy_buf_printf(&msg, " [switchyard: model '%s', %d attempt%s", q->first_group,
-                q->attempts, q->attempts == 1 ? "" : "s");
+  if (q->last_msg.len)
+    sy_buf_append(&msg, q->last_msg.data, q->last_msg.len);
+  else
+    sy_buf_puts(&msg, "request failed");
+  sy_buf_printf(&msg, " [switchyard: model '%s', %d attempt%s", q->first_group, q->attempts,
+                q->attempts == 1 ? "" : "s");
   if (q->hops) sy_buf_printf(&msg, ", %d fallback%s", q->hops, q->hops == 1 ? "" : "s");
   if (why) sy_buf_printf(&msg, "; %s", why);
   sy_buf_putc(&msg, ']');
@@ -347,8 +346,7 @@ static void fail(sy_router *r, request *q, sy_ms now, const char *why) {
 }
 
 /* Answers a request that never reached an upstream. */
-static void reject(sy_router *r, request *q, sy_ms now, int status, sy_class cls,
-                   const char *msg) {
+static void reject(sy_router *r, request *q, sy_ms now, int status, sy_class cls, const char *msg) {
   q->last_cls = cls;
   q->last_status = status;
   finish(r, q, now, status, cls, NULL, 0, msg, 0);
@@ -419,8 +417,8 @@ static const char *str_or(const cJSON *obj, const char *key, const char *dflt) {
  * serve: |model| ("openai/gpt-4o-mini"), with key/base/version from
  * |over| (may be NULL), else |base| (may be NULL), else the provider's
  * environment. Returns NULL on OOM or when |model| names no provider. */
-static const sy_group *adhoc_group(sy_router *r, request *q, const char *model,
-                                   const cJSON *over, const sy_deployment *base) {
+static const sy_group *adhoc_group(sy_router *r, request *q, const char *model, const cJSON *over,
+                                   const sy_deployment *base) {
   sy_provider_kind kind;
   size_t off;
   if (sy_provider_from_model(model, &kind, &off) < 0) return NULL;
@@ -451,7 +449,8 @@ static const sy_group *adhoc_group(sy_router *r, request *q, const char *model,
   d->order = SY_UNSET;
   d->timeout_ms = d->stream_timeout_ms = d->cooldown_ms = SY_UNSET;
   d->num_retries = SY_UNSET;
-  for (int c = 0; c < SY_CLASS_COUNT; c++) d->retry_policy[c] = SY_UNSET;
+  for (int c = 0; c < SY_CLASS_COUNT; c++)
+    d->retry_policy[c] = SY_UNSET;
   d->index = -1;
   /* The id hashes the key with the rest, so two keys for one model are two
    * deployments with separate health, and the id never shows the key. */
@@ -621,8 +620,8 @@ static void attempt_done(sy_router *r, attempt *a, sy_outcome *o, sy_ms now) {
 }
 
 /* Picks in the current group, skipping |mask1| and |mask2| (either NULL). */
-static sy_pick pick_in_group(sy_router *r, request *q, const uint8_t *mask1,
-                             const uint8_t *mask2, sy_ms now) {
+static sy_pick pick_in_group(sy_router *r, request *q, const uint8_t *mask1, const uint8_t *mask2,
+                             sy_ms now) {
   const sy_group *g = q->group;
   uint8_t *ex = NULL;
   if (mask1 && mask2) {
@@ -630,10 +629,14 @@ static sy_pick pick_in_group(sy_router *r, request *q, const uint8_t *mask1,
      * space after the pick scratch (allocated once per group size). */
     ex = sy_malloc(g->ndeps ? g->ndeps : 1);
     if (!ex) return (sy_pick){-1, 0, 0};
-    for (size_t i = 0; i < g->ndeps; i++) ex[i] = mask1[i] | mask2[i];
+    for (size_t i = 0; i < g->ndeps; i++)
+      ex[i] = mask1[i] | mask2[i];
   }
-  sy_pick p = sy_select_pick(g, ex ? ex : mask1 ? mask1 : mask2, r->pick_scratch, &r->host,
-                             now, &r->rng);
+  sy_pick p = sy_select_pick(g,
+                             ex      ? ex
+                             : mask1 ? mask1
+                                     : mask2,
+                             r->pick_scratch, &r->host, now, &r->rng);
   sy_free(ex);
   return p;
 }
@@ -646,15 +649,16 @@ static int try_fallback(sy_router *r, request *q, sy_class c, sy_ms now) {
   if (q->disable_fallbacks) return 0;
   int nreq = cJSON_GetArraySize(q->fallbacks);
   size_t ncfg = 0;
-  char **cfg_targets = nreq ? NULL
-                            : sy_fallbacks_for(sy_policy_fallback_list(s, c), q->first_group, &ncfg);
+  char **cfg_targets =
+      nreq ? NULL : sy_fallbacks_for(sy_policy_fallback_list(s, c), q->first_group, &ncfg);
   const char *from = q->group->name;
   while (q->hops < s->max_fallbacks) {
     const sy_group *g = NULL;
     const char *name = NULL;
     if (nreq) {
       int i = 0;
-      while (i < nreq && i < MAX_REQUEST_FALLBACKS && (q->req_fb_used >> i & 1)) i++;
+      while (i < nreq && i < MAX_REQUEST_FALLBACKS && (q->req_fb_used >> i & 1))
+        i++;
       if (i >= nreq || i >= MAX_REQUEST_FALLBACKS) return 0;
       q->req_fb_used |= 1u << i;
       const cJSON *fb = cJSON_GetArrayItem(q->fallbacks, i);
@@ -670,7 +674,8 @@ static int try_fallback(sy_router *r, request *q, sy_class c, sy_ms now) {
       }
     } else {
       size_t i = 0;
-      while (i < ncfg && visited(q, cfg_targets[i])) i++;
+      while (i < ncfg && visited(q, cfg_targets[i]))
+        i++;
       if (i >= ncfg) return 0;
       name = cfg_targets[i];
       if (visit(q, name) < 0) {
@@ -832,10 +837,10 @@ static const char *take_request_keys(request *q, sy_ms *timeout_ms) {
     if (!cJSON_IsArray(v)) return "fallbacks: expected a list of model names or objects";
     const cJSON *it;
     cJSON_ArrayForEach(it, v) if (!cJSON_IsString(it) && !cJSON_IsObject(it)) return "fallbacks: "
-                                                                                      "expected a "
-                                                                                      "list of "
-                                                                                      "model names "
-                                                                                      "or objects";
+                                                                                     "expected a "
+                                                                                     "list of "
+                                                                                     "model names "
+                                                                                     "or objects";
     q->fallbacks = cJSON_DetachItemViaPointer(body, (cJSON *)v);
   }
   if ((v = cJSON_GetObjectItemCaseSensitive(body, "stream"))) {
@@ -845,8 +850,8 @@ static const char *take_request_keys(request *q, sy_ms *timeout_ms) {
   const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(body, "messages");
   if (!cJSON_IsArray(msgs) || cJSON_GetArraySize(msgs) == 0)
     return "messages: expected a non-empty list";
-  static const char *const router_only[] = {"num_retries", "timeout", "disable_fallbacks",
-                                            "metadata",    "api_key", "api_base",
+  static const char *const router_only[] = {"num_retries", "timeout",      "disable_fallbacks",
+                                            "metadata",    "api_key",      "api_base",
                                             "api_version", "mock_response"};
   for (size_t i = 0; i < sizeof router_only / sizeof *router_only; i++)
     cJSON_DeleteItemFromObjectCaseSensitive(body, router_only[i]);
@@ -945,8 +950,8 @@ void sy_router_cancel(sy_router *r, int32_t id, sy_ms now) {
   finish(r, q, now, 499, SY_CLASS_BAD_REQUEST, NULL, 0, "the client closed the request", 0);
 }
 
-void sy_router_on_response(sy_router *r, int32_t id, int status, const char *headers,
-                           size_t len, sy_ms now) {
+void sy_router_on_response(sy_router *r, int32_t id, int status, const char *headers, size_t len,
+                           sy_ms now) {
   (void)now;
   attempt *a = map_get(r, id, 1);
   if (!a || a->status) return;
@@ -1013,8 +1018,7 @@ void sy_router_on_timer(sy_router *r, int32_t timer, sy_ms now) {
     sy_outcome_init(&o);
     o.cls = SY_CLASS_TIMEOUT;
     o.retry_after_ms = -1;
-    sy_buf_printf(&o.message, "no answer within the attempt timeout of %.0f ms",
-                  now - a->started);
+    sy_buf_printf(&o.message, "no answer within the attempt timeout of %.0f ms", now - a->started);
     attempt_done(r, a, &o, now);
     sy_outcome_free(&o);
     return;

@@ -20,9 +20,9 @@ const char *sy_strerror(int status) {
 }
 
 static const char *const class_names[SY_CLASS_COUNT] = {
-    "ok",         "rate_limit", "quota_exhausted", "context_window", "content_policy",
-    "auth",       "not_found",  "bad_request",     "conflict",       "overloaded",
-    "server",     "timeout",    "network",         "bad_response"};
+    "ok",     "rate_limit", "quota_exhausted", "context_window", "content_policy",
+    "auth",   "not_found",  "bad_request",     "conflict",       "overloaded",
+    "server", "timeout",    "network",         "bad_response"};
 
 const char *sy_class_name(sy_class c) {
   return (c >= 0 && c < SY_CLASS_COUNT) ? class_names[c] : "?";

@@ -92,8 +92,7 @@ void sy_buf_reset(sy_buf *b); /* len = 0, keeps capacity, clears oom */
 void sy_buf_append(sy_buf *b, const void *p, size_t n);
 void sy_buf_puts(sy_buf *b, const char *s);
 void sy_buf_putc(sy_buf *b, char c);
-void sy_buf_printf(sy_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void sy_buf_printf(sy_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A JSON string literal with quotes and escapes for |n| bytes at |s|. */
 void sy_buf_json_str(sy_buf *b, const char *s, size_t n);
 /* A JSON number: integers without a fraction, others with up to 17 digits. */

@@ -8,7 +8,8 @@ __wasi_errno_t __wasi_fd_write(__wasi_fd_t fd, const __wasi_ciovec_t *iovs, size
                                __wasi_size_t *nwritten) {
   __wasi_size_t n = 0;
   (void)fd;
-  for (size_t i = 0; i < iovs_len; i++) n += iovs[i].buf_len;
+  for (size_t i = 0; i < iovs_len; i++)
+    n += iovs[i].buf_len;
   *nwritten = n; /* accepted and dropped */
   return 0;
 }

@@ -10,14 +10,17 @@ export function createFetchTransport(fetchFn, core) {
   const live = new Map();
 
   async function run(attempt, head, body, ctl) {
+    // An aborted attempt reports nothing more: the core has moved on.
+    const fail = (err) => {
+      if (live.get(attempt) !== ctl) return;
+      live.delete(attempt);
+      core.onError(attempt, describe(err));
+    };
     let res;
     try {
       res = await fetchFn(head.url, { method: head.method, headers: head.headers, body, signal: ctl.signal });
     } catch (err) {
-      if (live.get(attempt) === ctl) {
-        live.delete(attempt);
-        core.onError(attempt, describe(err));
-      }
+      fail(err);
       return;
     }
     if (live.get(attempt) !== ctl) return;
@@ -32,10 +35,7 @@ export function createFetchTransport(fetchFn, core) {
         }
       }
     } catch (err) {
-      if (live.get(attempt) === ctl) {
-        live.delete(attempt);
-        core.onError(attempt, describe(err));
-      }
+      fail(err);
       return;
     }
     if (live.get(attempt) !== ctl) return;

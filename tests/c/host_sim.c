@@ -60,8 +60,8 @@ static sim_upstream *upstream_for(sim *s, const char *head) {
   return NULL;
 }
 
-static void h_fetch_start(void *u, int32_t attempt, const char *head, size_t hl,
-                          const char *body, size_t bl) {
+static void h_fetch_start(void *u, int32_t attempt, const char *head, size_t hl, const char *body,
+                          size_t bl) {
   sim *s = u;
   s->fetches = realloc(s->fetches, (s->nfetches + 1) * sizeof *s->fetches);
   sim_fetch *f = &s->fetches[s->nfetches++];
@@ -150,8 +150,7 @@ static int32_t h_kv_get(void *u, const char *key, size_t kl, char *out, size_t c
   return (int32_t)e->len;
 }
 
-static void h_kv_put(void *u, const char *key, size_t kl, const char *val, size_t vl,
-                     sy_ms ttl) {
+static void h_kv_put(void *u, const char *key, size_t kl, const char *val, size_t vl, sy_ms ttl) {
   kv_set(u, key, kl, val, vl, ttl);
 }
 
@@ -172,23 +171,27 @@ static double h_kv_add(void *u, const char *key, size_t kl, double delta, sy_ms 
 void sim_init(sim *s, sy_ms start) {
   memset(s, 0, sizeof *s);
   s->now = start;
-  s->host = (sy_host){s,          h_now,          h_fetch_start, h_fetch_abort,
-                      h_timer_start, h_timer_cancel, h_deliver,  h_emit,
-                      h_kv_get,   h_kv_put,       h_kv_add};
+  s->host =
+      (sy_host){s,         h_now,  h_fetch_start, h_fetch_abort, h_timer_start, h_timer_cancel,
+                h_deliver, h_emit, h_kv_get,      h_kv_put,      h_kv_add};
 }
 
 void sim_free(sim *s) {
   sy_router_free(s->router);
   free(s->timers);
-  for (size_t i = 0; i < s->nkv; i++) free(s->kv[i].key), free(s->kv[i].val);
+  for (size_t i = 0; i < s->nkv; i++)
+    free(s->kv[i].key), free(s->kv[i].val);
   free(s->kv);
-  for (size_t i = 0; i < s->nfetches; i++) free(s->fetches[i].head), free(s->fetches[i].body);
+  for (size_t i = 0; i < s->nfetches; i++)
+    free(s->fetches[i].head), free(s->fetches[i].body);
   free(s->fetches);
-  for (size_t i = 0; i < s->ndeliveries; i++) free(s->deliveries[i].json);
+  for (size_t i = 0; i < s->ndeliveries; i++)
+    free(s->deliveries[i].json);
   free(s->deliveries);
   for (size_t i = 0; i < s->nupstreams; i++) {
     sim_upstream *u = &s->upstreams[i];
-    for (size_t j = 0; j < u->nanswers; j++) answer_free(&u->answers[j]);
+    for (size_t j = 0; j < u->nanswers; j++)
+      answer_free(&u->answers[j]);
     free(u->answers);
     answer_free(&u->dflt);
     free(u->name);
@@ -209,10 +212,13 @@ void sim_upstream_add(sim *s, const char *name, const sim_answer *answers, size_
   memset(u, 0, sizeof *u);
   u->name = strdup(name);
   u->answers = calloc(n ? n : 1, sizeof *u->answers);
-  for (size_t i = 0; i < n; i++) answer_copy(&u->answers[i], &answers[i]);
+  for (size_t i = 0; i < n; i++)
+    answer_copy(&u->answers[i], &answers[i]);
   u->nanswers = n;
-  if (dflt) answer_copy(&u->dflt, dflt);
-  else u->dflt.status = -1;
+  if (dflt)
+    answer_copy(&u->dflt, dflt);
+  else
+    u->dflt.status = -1;
 }
 
 int32_t sim_begin(sim *s, const char *body) {
@@ -287,6 +293,7 @@ int sim_count_events(const sim *s, const char *type) {
   char pat[64];
   snprintf(pat, sizeof pat, "\"type\":\"%s\"", type);
   int n = 0;
-  for (const char *p = s->events.data; p && (p = strstr(p, pat)); p += strlen(pat)) n++;
+  for (const char *p = s->events.data; p && (p = strstr(p, pat)); p += strlen(pat))
+    n++;
   return n;
 }

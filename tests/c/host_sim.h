@@ -31,7 +31,7 @@ typedef struct sim_upstream {
 } sim_upstream;
 
 typedef struct sim_timer {
-  int32_t id;      /* the core's timer id, or the attempt id of an answer */
+  int32_t id; /* the core's timer id, or the attempt id of an answer */
   int is_answer;
   sim_answer answer; /* borrowed from an upstream */
   sy_ms due;

@@ -35,7 +35,8 @@ static void test_buf(void) {
   sy_buf b;
   sy_buf_init(&b);
   T_EQ_STR(sy_buf_cstr(&b), "");
-  for (int i = 0; i < 100; i++) sy_buf_printf(&b, "%d,", i);
+  for (int i = 0; i < 100; i++)
+    sy_buf_printf(&b, "%d,", i);
   T_EQ_INT(b.len, 290);
   T_CHECK(strncmp(b.data, "0,1,2,", 6) == 0);
   sy_buf_reset(&b);
@@ -71,7 +72,8 @@ static void test_rng(void) {
   sy_rng_seed(&a, 7);
   sy_rng_seed(&b, 7);
   int same = 1;
-  for (int i = 0; i < 100; i++) same &= sy_rng_next(&a) == sy_rng_next(&b);
+  for (int i = 0; i < 100; i++)
+    same &= sy_rng_next(&a) == sy_rng_next(&b);
   T_CHECK(same);
   sy_rng_seed(&b, 8);
   T_CHECK(sy_rng_next(&a) != sy_rng_next(&b));
@@ -85,7 +87,8 @@ static void test_rng(void) {
 }
 
 static void test_class_names(void) {
-  for (int c = 0; c < SY_CLASS_COUNT; c++) T_EQ_INT(sy_class_from_name(sy_class_name(c)), c);
+  for (int c = 0; c < SY_CLASS_COUNT; c++)
+    T_EQ_INT(sy_class_from_name(sy_class_name(c)), c);
   T_EQ_INT(sy_class_from_name("nope"), -1);
   T_EQ_STR(sy_class_name(SY_CLASS_QUOTA), "quota_exhausted");
 }

@@ -68,7 +68,7 @@ static void test_full_config(void) {
   T_EQ_INT(oa->order, 1);
   T_EQ_DBL(oa->tpm, 100000); /* top-level tpm copied in */
   T_EQ_INT(oa->ntags, 1);
-  T_EQ_INT(strlen(oa->id), 16); /* hashed id */
+  T_EQ_INT(strlen(oa->id), 16);                        /* hashed id */
   T_EQ_INT(cfg->deps[3].provider, SY_PROVIDER_OPENAI); /* bare name */
   const sy_settings *s = &cfg->settings;
   T_EQ_INT(s->num_retries, 3); /* router_settings wins */

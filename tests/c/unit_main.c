@@ -14,8 +14,8 @@ static const struct {
   const char *name;
   void (*run)(void);
 } suites[] = {
-    {"common", suite_common},       {"config", suite_config}, {"providers", suite_providers},
-    {"policy", suite_policy},       {"health", suite_health}, {"select", suite_select},
+    {"common", suite_common},   {"config", suite_config}, {"providers", suite_providers},
+    {"policy", suite_policy},   {"health", suite_health}, {"select", suite_select},
     {"request", suite_request},
 };
 

@@ -13,7 +13,8 @@ static sy_settings defaults(void) {
   s.backoff_initial_ms = 500;
   s.backoff_max_ms = 8000;
   s.retry_after_max_ms = 60000;
-  for (int c = 0; c < SY_CLASS_COUNT; c++) s.retry_policy[c] = s.allowed_fails_policy[c] = SY_UNSET;
+  for (int c = 0; c < SY_CLASS_COUNT; c++)
+    s.retry_policy[c] = s.allowed_fails_policy[c] = SY_UNSET;
   return s;
 }
 
@@ -22,13 +23,14 @@ static sy_deployment plain_dep(void) {
   d.num_retries = SY_UNSET;
   d.cooldown_ms = SY_UNSET;
   d.order = SY_UNSET;
-  for (int c = 0; c < SY_CLASS_COUNT; c++) d.retry_policy[c] = SY_UNSET;
+  for (int c = 0; c < SY_CLASS_COUNT; c++)
+    d.retry_policy[c] = SY_UNSET;
   return d;
 }
 
 static void test_retry_kinds(void) {
-  const sy_class any[] = {SY_CLASS_RATE_LIMIT, SY_CLASS_OVERLOADED, SY_CLASS_SERVER,
-                          SY_CLASS_TIMEOUT,    SY_CLASS_NETWORK,    SY_CLASS_CONFLICT,
+  const sy_class any[] = {SY_CLASS_RATE_LIMIT,  SY_CLASS_OVERLOADED, SY_CLASS_SERVER,
+                          SY_CLASS_TIMEOUT,     SY_CLASS_NETWORK,    SY_CLASS_CONFLICT,
                           SY_CLASS_BAD_RESPONSE};
   for (size_t i = 0; i < sizeof any / sizeof *any; i++)
     T_EQ_INT(sy_policy_retry_kind(any[i]), SY_RETRY_ANY);
@@ -66,7 +68,7 @@ static void test_backoff(void) {
   T_EQ_DBL(sy_policy_backoff_ms(&s, 1, -1, 0.0), 500);
   T_EQ_DBL(sy_policy_backoff_ms(&s, 4, -1, 0.0), 4000);  /* 500 * 16 = 8000 */
   T_EQ_DBL(sy_policy_backoff_ms(&s, 10, -1, 0.0), 4000); /* capped at 8000 */
-  s.retry_after_ms = 3000; /* the router's minimum raises the base */
+  s.retry_after_ms = 3000;                               /* the router's minimum raises the base */
   T_EQ_DBL(sy_policy_backoff_ms(&s, 0, -1, 0.0), 1500);
   /* A provider's Retry-After is honoured exactly, raised to the minimum. */
   T_EQ_DBL(sy_policy_backoff_ms(&s, 0, 5000, 0.5), 5000);

@@ -22,7 +22,8 @@ static void build(const sy_target *t, int stream, sy_buf *head, sy_buf *body) {
 
 static void test_requests(void) {
   sy_buf head, body;
-  sy_target oa = {SY_PROVIDER_OPENAI, "gpt-4o", "http://x/v1/", "sk-1", NULL, "{\"seed\":1,\"temperature\":0}"};
+  sy_target oa = {
+      SY_PROVIDER_OPENAI, "gpt-4o", "http://x/v1/", "sk-1", NULL, "{\"seed\":1,\"temperature\":0}"};
   build(&oa, 0, &head, &body);
   T_CONTAINS(head.data, "\"url\":\"http://x/v1/chat/completions\"");
   T_CONTAINS(head.data, "\"authorization\":\"Bearer sk-1\"");
@@ -77,51 +78,64 @@ static sy_class cls_of(sy_provider_kind k, int status, const char *body) {
 
 static void test_classification(void) {
   const sy_provider_kind O = SY_PROVIDER_OPENAI, A = SY_PROVIDER_ANTHROPIC;
-  T_EQ_INT(cls_of(O, 429, "{\"error\":{\"message\":\"Rate limit reached for requests\",\"type\":"
-                          "\"requests\",\"param\":null,\"code\":\"rate_limit_exceeded\"}}"),
+  T_EQ_INT(cls_of(O, 429,
+                  "{\"error\":{\"message\":\"Rate limit reached for requests\",\"type\":"
+                  "\"requests\",\"param\":null,\"code\":\"rate_limit_exceeded\"}}"),
            SY_CLASS_RATE_LIMIT);
-  T_EQ_INT(cls_of(O, 429, "{\"error\":{\"message\":\"You exceeded your current quota, please "
-                          "check your plan and billing details.\",\"type\":\"insufficient_quota\","
-                          "\"param\":null,\"code\":\"insufficient_quota\"}}"),
+  T_EQ_INT(cls_of(O, 429,
+                  "{\"error\":{\"message\":\"You exceeded your current quota, please "
+                  "check your plan and billing details.\",\"type\":\"insufficient_quota\","
+                  "\"param\":null,\"code\":\"insufficient_quota\"}}"),
            SY_CLASS_QUOTA);
-  T_EQ_INT(cls_of(O, 400, "{\"error\":{\"message\":\"This model's maximum context length is 8192 "
-                          "tokens.\",\"type\":\"invalid_request_error\",\"param\":\"messages\","
-                          "\"code\":\"context_length_exceeded\"}}"),
+  T_EQ_INT(cls_of(O, 400,
+                  "{\"error\":{\"message\":\"This model's maximum context length is 8192 "
+                  "tokens.\",\"type\":\"invalid_request_error\",\"param\":\"messages\","
+                  "\"code\":\"context_length_exceeded\"}}"),
            SY_CLASS_CONTEXT_WINDOW);
-  T_EQ_INT(cls_of(O, 401, "{\"error\":{\"message\":\"Incorrect API key provided\",\"type\":"
-                          "\"invalid_request_error\",\"code\":\"invalid_api_key\"}}"),
+  T_EQ_INT(cls_of(O, 401,
+                  "{\"error\":{\"message\":\"Incorrect API key provided\",\"type\":"
+                  "\"invalid_request_error\",\"code\":\"invalid_api_key\"}}"),
            SY_CLASS_AUTH);
-  T_EQ_INT(cls_of(O, 404, "{\"error\":{\"message\":\"The model `x` does not exist\",\"code\":"
-                          "\"model_not_found\"}}"),
+  T_EQ_INT(cls_of(O, 404,
+                  "{\"error\":{\"message\":\"The model `x` does not exist\",\"code\":"
+                  "\"model_not_found\"}}"),
            SY_CLASS_NOT_FOUND);
-  T_EQ_INT(cls_of(O, 500, "{\"error\":{\"message\":\"The server had an error\",\"type\":"
-                          "\"server_error\"}}"),
+  T_EQ_INT(cls_of(O, 500,
+                  "{\"error\":{\"message\":\"The server had an error\",\"type\":"
+                  "\"server_error\"}}"),
            SY_CLASS_SERVER);
-  T_EQ_INT(cls_of(O, 400, "{\"error\":{\"code\":\"content_filter\",\"message\":\"The response was "
-                          "filtered\",\"innererror\":{\"code\":\"ResponsibleAIPolicyViolation\"}}}"),
+  T_EQ_INT(cls_of(O, 400,
+                  "{\"error\":{\"code\":\"content_filter\",\"message\":\"The response was "
+                  "filtered\",\"innererror\":{\"code\":\"ResponsibleAIPolicyViolation\"}}}"),
            SY_CLASS_CONTENT_POLICY);
-  T_EQ_INT(cls_of(O, 200, "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
-                          "\"content\":null},\"finish_reason\":\"content_filter\"}]}"),
+  T_EQ_INT(cls_of(O, 200,
+                  "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+                  "\"content\":null},\"finish_reason\":\"content_filter\"}]}"),
            SY_CLASS_CONTENT_POLICY);
   T_EQ_INT(cls_of(O, 422, "{}"), SY_CLASS_BAD_REQUEST);
   T_EQ_INT(cls_of(O, 409, ""), SY_CLASS_CONFLICT);
   T_EQ_INT(cls_of(O, 408, "<html>"), SY_CLASS_TIMEOUT);
   T_EQ_INT(cls_of(O, 200, "{\"choices\":[{\"ind"), SY_CLASS_BAD_RESPONSE);
   T_EQ_INT(cls_of(O, 200, "[1,2]"), SY_CLASS_BAD_RESPONSE);
-  T_EQ_INT(cls_of(A, 529, "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","
-                          "\"message\":\"Overloaded\"}}"),
+  T_EQ_INT(cls_of(A, 529,
+                  "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","
+                  "\"message\":\"Overloaded\"}}"),
            SY_CLASS_OVERLOADED);
-  T_EQ_INT(cls_of(A, 429, "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\","
-                          "\"message\":\"Number of requests has exceeded your rate limit\"}}"),
+  T_EQ_INT(cls_of(A, 429,
+                  "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\","
+                  "\"message\":\"Number of requests has exceeded your rate limit\"}}"),
            SY_CLASS_RATE_LIMIT);
-  T_EQ_INT(cls_of(A, 400, "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\","
-                          "\"message\":\"prompt is too long: 250000 tokens > 200000 maximum\"}}"),
+  T_EQ_INT(cls_of(A, 400,
+                  "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\","
+                  "\"message\":\"prompt is too long: 250000 tokens > 200000 maximum\"}}"),
            SY_CLASS_CONTEXT_WINDOW);
-  T_EQ_INT(cls_of(A, 400, "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\","
-                          "\"message\":\"Your credit balance is too low to access the API\"}}"),
+  T_EQ_INT(cls_of(A, 400,
+                  "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\","
+                  "\"message\":\"Your credit balance is too low to access the API\"}}"),
            SY_CLASS_QUOTA);
-  T_EQ_INT(cls_of(A, 401, "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\","
-                          "\"message\":\"invalid x-api-key\"}}"),
+  T_EQ_INT(cls_of(A, 401,
+                  "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\","
+                  "\"message\":\"invalid x-api-key\"}}"),
            SY_CLASS_AUTH);
   T_EQ_INT(cls_of(A, 200, "{\"choices\":[]}"), SY_CLASS_BAD_RESPONSE);
 }

@@ -7,38 +7,39 @@
 #include "host_sim.h"
 #include "t.h"
 
-#define OK_BODY                                                                              \
-  "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"m\","     \
-  "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"hi\"},"       \
-  "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1,"     \
+#define OK_BODY                                                                                    \
+  "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"m\","           \
+  "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"hi\"},"             \
+  "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1,"           \
   "\"total_tokens\":4}}"
-#define ERR_5XX                                                                              \
-  "{\"error\":{\"message\":\"The server had an error\",\"type\":\"server_error\","           \
+#define ERR_5XX                                                                                    \
+  "{\"error\":{\"message\":\"The server had an error\",\"type\":\"server_error\","                 \
   "\"param\":null,\"code\":null}}"
-#define ERR_429                                                                              \
-  "{\"error\":{\"message\":\"Rate limit reached\",\"type\":\"requests\",\"param\":null,"     \
+#define ERR_429                                                                                    \
+  "{\"error\":{\"message\":\"Rate limit reached\",\"type\":\"requests\",\"param\":null,"           \
   "\"code\":\"rate_limit_exceeded\"}}"
-#define ERR_CTX                                                                              \
-  "{\"error\":{\"message\":\"This model's maximum context length is 8192 tokens. However, "  \
-  "your messages resulted in 9000 tokens.\",\"type\":\"invalid_request_error\","             \
+#define ERR_CTX                                                                                    \
+  "{\"error\":{\"message\":\"This model's maximum context length is 8192 tokens. However, "        \
+  "your messages resulted in 9000 tokens.\",\"type\":\"invalid_request_error\","                   \
   "\"param\":\"messages\",\"code\":\"context_length_exceeded\"}}"
-#define ERR_400                                                                              \
-  "{\"error\":{\"message\":\"Invalid value for 'temperature'\",\"type\":"                    \
+#define ERR_400                                                                                    \
+  "{\"error\":{\"message\":\"Invalid value for 'temperature'\",\"type\":"                          \
   "\"invalid_request_error\",\"param\":\"temperature\",\"code\":null}}"
-#define ERR_401                                                                              \
-  "{\"error\":{\"message\":\"Incorrect API key provided: sk-secret-123456\",\"type\":"       \
+#define ERR_401                                                                                    \
+  "{\"error\":{\"message\":\"Incorrect API key provided: sk-secret-123456\",\"type\":"             \
   "\"invalid_request_error\",\"param\":null,\"code\":\"invalid_api_key\"}}"
 
-#define CHAT(model) "{\"model\":\"" model "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"
+#define CHAT(model)                                                                                \
+  "{\"model\":\"" model "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"
 
 static const sim_answer OK = {200, 10, NULL, OK_BODY};
 static const sim_answer E503 = {503, 10, NULL, ERR_5XX};
 static const sim_answer HANG = {-1, 0, NULL, NULL};
 
 /* A deployment entry reaching upstream |up| of the sim. */
-#define DEP(group, up, extra)                                                                \
-  "{\"model_name\":\"" group "\",\"litellm_params\":{\"model\":\"openai/m\","               \
-  "\"api_base\":\"http://mock/" up "/v1\",\"api_key\":\"sk-secret-123456\"" extra "},"        \
+#define DEP(group, up, extra)                                                                      \
+  "{\"model_name\":\"" group "\",\"litellm_params\":{\"model\":\"openai/m\","                      \
+  "\"api_base\":\"http://mock/" up "/v1\",\"api_key\":\"sk-secret-123456\"" extra "},"             \
   "\"model_info\":{\"id\":\"" up "\"}}"
 
 static void start(sim *s, const char *cfg) {
@@ -66,7 +67,8 @@ static const char *delivered(sim *s, int32_t id) {
 
 static void test_retry_goes_to_sibling_at_once(void) {
   sim s;
-  start(&s, "{\"model_list\":[" DEP("g", "a", ",\"order\":1") "," DEP("g", "b", ",\"order\":2") "]}");
+  start(&s,
+        "{\"model_list\":[" DEP("g", "a", ",\"order\":1") "," DEP("g", "b", ",\"order\":2") "]}");
   sim_upstream_add(&s, "a", NULL, 0, &E503);
   sim_upstream_add(&s, "b", NULL, 0, &OK);
   int32_t id = sim_begin(&s, CHAT("g"));
@@ -125,8 +127,9 @@ static void test_retry_after_is_honoured(void) {
 
 static void test_fallback_and_lone_deployment_cooling(void) {
   sim s;
-  start(&s, "{\"model_list\":[" DEP("g1", "a", "") "," DEP("g2", "b", "") "],"
-            "\"router_settings\":{\"fallbacks\":[{\"g1\":[\"g2\"]}]}}");
+  start(&s, "{\"model_list\":[" DEP("g1", "a", "") "," DEP(
+                "g2", "b", "") "],"
+                               "\"router_settings\":{\"fallbacks\":[{\"g1\":[\"g2\"]}]}}");
   sim_upstream_add(&s, "a", NULL, 0, &E503);
   sim_upstream_add(&s, "b", NULL, 0, &OK);
   int32_t id = sim_begin(&s, CHAT("g1"));
@@ -154,7 +157,8 @@ static void test_fallback_and_lone_deployment_cooling(void) {
 
 static void test_429_cools_at_once(void) {
   sim s;
-  start(&s, "{\"model_list\":[" DEP("g", "a", ",\"order\":1") "," DEP("g", "b", ",\"order\":2") "]}");
+  start(&s,
+        "{\"model_list\":[" DEP("g", "a", ",\"order\":1") "," DEP("g", "b", ",\"order\":2") "]}");
   sim_answer limited = {429, 10, NULL, ERR_429};
   sim_upstream_add(&s, "a", &limited, 1, &OK);
   sim_upstream_add(&s, "b", NULL, 0, &OK);
@@ -176,9 +180,9 @@ static void test_429_cools_at_once(void) {
 
 static void test_context_window_fallback(void) {
   sim s;
-  start(&s, "{\"model_list\":[" DEP("small", "a", "") "," DEP("small", "b", "") ","
-            DEP("large", "c", "") "],\"router_settings\":{\"context_window_fallbacks\":"
-            "[{\"small\":[\"large\"]}]}}");
+  start(&s, "{\"model_list\":[" DEP("small", "a", "") "," DEP("small", "b", "") "," DEP(
+                "large", "c", "") "],\"router_settings\":{\"context_window_fallbacks\":"
+                                  "[{\"small\":[\"large\"]}]}}");
   sim_answer ctx = {400, 10, NULL, ERR_CTX};
   sim_upstream_add(&s, "a", NULL, 0, &ctx);
   sim_upstream_add(&s, "b", NULL, 0, &ctx);
@@ -210,8 +214,8 @@ static void test_bad_request_not_retried(void) {
 
 static void test_auth_moves_on(void) {
   sim s;
-  start(&s, "{\"model_list\":[" DEP("g", "a", ",\"order\":1") "," DEP("g", "b", ",\"order\":2") ","
-            DEP("solo", "c", "") "]}");
+  start(&s, "{\"model_list\":[" DEP("g", "a", ",\"order\":1") "," DEP(
+                "g", "b", ",\"order\":2") "," DEP("solo", "c", "") "]}");
   sim_answer denied = {401, 10, NULL, ERR_401};
   sim_upstream_add(&s, "a", NULL, 0, &denied);
   sim_upstream_add(&s, "b", NULL, 0, &OK);
@@ -268,11 +272,16 @@ static void test_attempt_timeout_then_retry(void) {
 
 static void test_attempts_bounded_across_fallbacks(void) {
   sim s;
-  start(&s, "{\"model_list\":[" DEP("g1", "a1", "") "," DEP("g1", "a2", "") "," DEP("g2", "b", "")
-            "," DEP("g3", "c", "") "," DEP("g4", "d", "") "],\"router_settings\":{"
-            "\"num_retries\":2,\"max_fallbacks\":2,\"fallbacks\":[{\"g1\":[\"g2\",\"g3\",\"g4\"]}]}}");
+  start(&s, "{\"model_list\":[" DEP("g1", "a1", "") "," DEP("g1", "a2", "") "," DEP(
+                "g2", "b",
+                "") "," DEP("g3", "c",
+                            "") "," DEP("g4", "d",
+                                        "") "],\"router_settings\":{"
+                                            "\"num_retries\":2,\"max_fallbacks\":2,\"fallbacks\":[{"
+                                            "\"g1\":[\"g2\",\"g3\",\"g4\"]}]}}");
   const char *ups[] = {"a1", "a2", "b", "c", "d"};
-  for (int i = 0; i < 5; i++) sim_upstream_add(&s, ups[i], NULL, 0, &E503);
+  for (int i = 0; i < 5; i++)
+    sim_upstream_add(&s, ups[i], NULL, 0, &E503);
   int32_t id = sim_begin(&s, CHAT("g1"));
   sim_run(&s, 600000);
   const char *d = delivered(&s, id);
@@ -357,10 +366,14 @@ static void test_fallback_switches_key(void) {
 static void test_exactly_once_and_memory(void) {
   sim s;
   start(&s, "{\"model_list\":[" DEP("g", "a", "") "," DEP("g", "b", "") "]}");
-  sim_answer mix[] = {{503, 5, NULL, ERR_5XX}, {200, 7, NULL, OK_BODY}, {0, 3, NULL, NULL},
-                      {429, 2, "retry-after:1\n", ERR_429}, {200, 9, NULL, OK_BODY}};
+  sim_answer mix[] = {{503, 5, NULL, ERR_5XX},
+                      {200, 7, NULL, OK_BODY},
+                      {0, 3, NULL, NULL},
+                      {429, 2, "retry-after:1\n", ERR_429},
+                      {200, 9, NULL, OK_BODY}};
   sim_answer many[100];
-  for (int i = 0; i < 100; i++) many[i] = mix[i % 5];
+  for (int i = 0; i < 100; i++)
+    many[i] = mix[i % 5];
   sim_upstream_add(&s, "a", many, 100, &OK);
   sim_upstream_add(&s, "b", many + 3, 97, &OK);
   /* The same load twice: the first grows the router's id map and scratch
@@ -398,8 +411,8 @@ static void test_failing_allocations(void) {
     for (uint64_t n = 1; n < 2000 && !completed; n++) {
       sim s;
       size_t base = sy_heap_bytes();
-      start(&s, "{\"model_list\":[" DEP("g", "a", "") "," DEP("g", "b", "")
-                "],\"router_settings\":{\"fallbacks\":[{\"g\":[\"h\"]}]}}");
+      start(&s, "{\"model_list\":[" DEP("g", "a", "") "," DEP(
+                    "g", "b", "") "],\"router_settings\":{\"fallbacks\":[{\"g\":[\"h\"]}]}}");
       sim_answer seq[] = {{503, 5, NULL, ERR_5XX}};
       sim_upstream_add(&s, "a", seq, 1, &OK);
       sim_upstream_add(&s, "b", seq, 1, &OK);

@@ -34,7 +34,8 @@ static void setup(fixture *f, size_t n) {
 
 /* Picks 10,000 times; counts[i] gets how often deployment i won. */
 static void draw(fixture *f, const uint8_t *exclude, int counts[N]) {
-  for (int i = 0; i < N; i++) counts[i] = 0;
+  for (int i = 0; i < N; i++)
+    counts[i] = 0;
   for (int i = 0; i < 10000; i++) {
     sy_pick p = sy_select_pick(&f->g, exclude, f->scratch, &f->s.host, f->s.now, &f->rng);
     if (p.index >= 0) counts[p.index]++;
