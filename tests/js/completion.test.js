@@ -1,7 +1,7 @@
 // Router.completion against the mock provider: one test at least for each
 // rule of the foundation issue, through the package as users import it.
 // Time is a ManualClock shared by router and mock, so nothing sleeps.
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Router, ManualClock, SwitchyardError } from 'switchyard';
 import { createMockProvider } from 'switchyard/mock';
@@ -258,3 +258,67 @@ for (const wasm of ['emscripten', 'clang']) {
     suite();
   });
 }
+
+// The rules that need no waiting, again over real HTTP: Node's fetch, the
+// mock server on 127.0.0.1 and the system clock. (Waits and deadlines are
+// tested above on the manual clock, where they cost no real time.)
+describe('over real HTTP', () => {
+  let mock, server;
+  before(async () => {
+    mock = createMockProvider();
+    server = await mock.listen({ port: 0 });
+  });
+  after(() => server.close());
+  const config = (entries, settings = {}) => ({
+    model_list: entries.map(([group, name, model = 'openai/gpt-4o', extra = {}]) => ({
+      model_name: group,
+      litellm_params: { model, api_base: `${server.url}/${name}${model.startsWith('openai/') ? '/v1' : ''}`, api_key: 'sk-http-secret-1', api_version: '2024-10-21', ...extra },
+      model_info: { id: name },
+    })),
+    router_settings: settings,
+  });
+
+  test('connection refused falls back to an Anthropic group', async () => {
+    mock.configure('h-down', { down: true });
+    const router = await Router.create(config([['p', 'h-down'], ['q', 'h-claude', 'anthropic/claude']], { fallbacks: [{ p: ['q'] }] }), { env: {} });
+    const res = await router.completion(hi('p'));
+    assert.equal(res.switchyard.tries[0].class, 'network');
+    assert.equal(res.switchyard.deployment, 'h-claude');
+    assert.equal(res.object, 'chat.completion');
+    await router.close();
+  });
+
+  test('a 429 cools the deployment for the next request', async () => {
+    mock.configure('h-limited', { statuses: [429] });
+    const router = await Router.create(config([['g', 'h-limited', 'openai/gpt-4o', { order: 1 }], ['g', 'h-ok', 'openai/gpt-4o', { order: 2 }]]), { env: {} });
+    const first = await router.completion(hi('g'));
+    const second = await router.completion(hi('g'));
+    assert.deepEqual([first.switchyard.attempts, second.switchyard.deployment], [2, 'h-ok']);
+    assert.equal(mock.callsTo('h-limited'), 1);
+    await router.close();
+  });
+
+  test('context-window and content-filter failures take their own fallbacks', async () => {
+    mock.configure('h-small', { contextWindow: 3 });
+    mock.configure('h-azure', { contentFilter: ['forbidden'] });
+    const router = await Router.create(config(
+      [['small', 'h-small'], ['large', 'h-large'], ['strict', 'h-azure', 'azure/gpt4'], ['lenient', 'h-len']],
+      { context_window_fallbacks: [{ small: ['large'] }], content_policy_fallbacks: [{ strict: ['lenient'] }] }), { env: {} });
+    const long = await router.completion(hi('small', { messages: [{ role: 'user', content: 'x'.repeat(100) }] }));
+    assert.equal(long.switchyard.model_group, 'large');
+    const filtered = await router.completion(hi('strict', { messages: [{ role: 'user', content: 'something forbidden' }] }));
+    assert.equal(filtered.switchyard.tries[0].class, 'content_policy');
+    assert.equal(filtered.switchyard.model_group, 'lenient');
+    await router.close();
+  });
+
+  test('a wrong key: 401, one attempt, and the key is in no message', async () => {
+    mock.configure('h-auth', { apiKey: 'the-real-key' });
+    const router = await Router.create(config([['g', 'h-auth']]), { env: {} });
+    const err = await router.completion(hi('g')).catch((e) => e);
+    assert.equal(err.status, 401);
+    assert.equal(err.route.attempts, 1);
+    assert.equal(`${err.message} ${JSON.stringify(err.route)}`.includes('sk-http-secret-1'), false);
+    await router.close();
+  });
+});
