@@ -368,7 +368,7 @@ static int is_consumed(const char *k) {
   return 0;
 }
 
-static void deployment_init(sy_deployment *d) {
+void sy_deployment_init(sy_deployment *d) {
   memset(d, 0, sizeof *d);
   d->order = SY_UNSET;
   d->timeout_ms = d->stream_timeout_ms = d->cooldown_ms = SY_UNSET;
@@ -654,7 +654,7 @@ int sy_config_parse(const char *json, size_t len, sy_config **pcfg, sy_buf *err,
     int i = 0;
     cJSON_ArrayForEach(entry, list) {
       sy_deployment *d = &cfg->deps[cfg->ndeps++];
-      deployment_init(d);
+      sy_deployment_init(d);
       size_t plen = path_push(&p, "%s%s", "model_list", 0);
       path_push(&p, NULL, NULL, i);
       if ((rc = read_deployment(&p, entry, d, i)) < 0) goto done;

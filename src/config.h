@@ -137,6 +137,10 @@ typedef void (*sy_config_warn_fn)(void *user, const char *path, const char *msg)
 int sy_config_parse(const char *json, size_t len, sy_config **pcfg, sy_buf *err,
                     sy_config_warn_fn warn, void *user);
 
+/* Sets |d| to a deployment with nothing configured: every optional field
+ * SY_UNSET or 0. */
+void sy_deployment_init(sy_deployment *d);
+
 /* Frees the strings and lists |d| owns, not |d| itself. */
 void sy_deployment_clear(sy_deployment *d);
 

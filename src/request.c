@@ -87,7 +87,8 @@ struct sy_router {
   slot *slots;
   size_t cap, used;
   size_t inflight;
-  uint8_t *pick_scratch; /* as large as the largest group */
+  uint8_t *pick_scratch; /* both as large as the largest group entered */
+  uint8_t *mask_scratch;
   size_t pick_cap;
   sy_buf ev;         /* event being built */
   sy_buf head, body; /* upstream request being built */
@@ -388,6 +389,9 @@ static int enter_group(sy_router *r, request *q, const sy_group *g) {
     uint8_t *s = sy_realloc(r->pick_scratch, n);
     if (!s) return SY_ERR_NOMEM;
     r->pick_scratch = s;
+    uint8_t *m = sy_realloc(r->mask_scratch, n);
+    if (!m) return SY_ERR_NOMEM;
+    r->mask_scratch = m;
     r->pick_cap = n;
   }
   return SY_OK;
@@ -445,12 +449,8 @@ static const sy_group *adhoc_group(sy_router *r, request *q, const char *model, 
   adhoc *h = sy_calloc(1, sizeof *h);
   if (!h) return NULL;
   sy_deployment *d = &h->dep;
+  sy_deployment_init(d);
   d->provider = kind;
-  d->order = SY_UNSET;
-  d->timeout_ms = d->stream_timeout_ms = d->cooldown_ms = SY_UNSET;
-  d->num_retries = SY_UNSET;
-  for (int c = 0; c < SY_CLASS_COUNT; c++)
-    d->retry_policy[c] = SY_UNSET;
   d->index = -1;
   /* The id hashes the key with the rest, so two keys for one model are two
    * deployments with separate health, and the id never shows the key. */
@@ -623,22 +623,13 @@ static void attempt_done(sy_router *r, attempt *a, sy_outcome *o, sy_ms now) {
 static sy_pick pick_in_group(sy_router *r, request *q, const uint8_t *mask1, const uint8_t *mask2,
                              sy_ms now) {
   const sy_group *g = q->group;
-  uint8_t *ex = NULL;
+  const uint8_t *ex = mask1 ? mask1 : mask2;
   if (mask1 && mask2) {
-    /* Both masks apply: fold them into the tried array's copy in scratch
-     * space after the pick scratch (allocated once per group size). */
-    ex = sy_malloc(g->ndeps ? g->ndeps : 1);
-    if (!ex) return (sy_pick){-1, 0, 0};
     for (size_t i = 0; i < g->ndeps; i++)
-      ex[i] = mask1[i] | mask2[i];
+      r->mask_scratch[i] = mask1[i] | mask2[i];
+    ex = r->mask_scratch;
   }
-  sy_pick p = sy_select_pick(g,
-                             ex      ? ex
-                             : mask1 ? mask1
-                                     : mask2,
-                             r->pick_scratch, &r->host, now, &r->rng);
-  sy_free(ex);
-  return p;
+  return sy_select_pick(g, ex, r->pick_scratch, &r->host, now, &r->rng);
 }
 
 /* The next fallback for |q| after a failure of |c|: enters it and starts
@@ -807,6 +798,7 @@ void sy_router_free(sy_router *r) {
   sy_config_free(r->cfg);
   sy_free(r->slots);
   sy_free(r->pick_scratch);
+  sy_free(r->mask_scratch);
   sy_buf_free(&r->ev);
   sy_buf_free(&r->head);
   sy_buf_free(&r->body);
@@ -834,13 +826,12 @@ static const char *take_request_keys(request *q, sy_ms *timeout_ms) {
     q->disable_fallbacks = cJSON_IsTrue(v);
   }
   if ((v = cJSON_GetObjectItemCaseSensitive(body, "fallbacks"))) {
-    if (!cJSON_IsArray(v)) return "fallbacks: expected a list of model names or objects";
+    static const char bad_fallbacks[] = "fallbacks: expected a list of model names or objects";
+    if (!cJSON_IsArray(v)) return bad_fallbacks;
     const cJSON *it;
-    cJSON_ArrayForEach(it, v) if (!cJSON_IsString(it) && !cJSON_IsObject(it)) return "fallbacks: "
-                                                                                     "expected a "
-                                                                                     "list of "
-                                                                                     "model names "
-                                                                                     "or objects";
+    cJSON_ArrayForEach(it, v) {
+      if (!cJSON_IsString(it) && !cJSON_IsObject(it)) return bad_fallbacks;
+    }
     q->fallbacks = cJSON_DetachItemViaPointer(body, (cJSON *)v);
   }
   if ((v = cJSON_GetObjectItemCaseSensitive(body, "stream"))) {
