@@ -1,0 +1,106 @@
+// The gateway end to end with the official openai client: answers, route
+// headers, errors as the client's typed errors, auth, limits, bad input,
+// and the CLI's refusal of a bad config. The mock provider runs as a
+// separate HTTP server on 127.0.0.1.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { createMockProvider } from 'switchyard/mock';
+import { startGateway } from '../../js/gateway.js';
+
+let mock, upstream, gateway, client;
+const MASTER = 'sk-master-test-0001';
+const logs = [];
+
+before(async () => {
+  mock = createMockProvider();
+  mock.configure('down', { down: true });
+  mock.configure('limited', { statuses: [{ status: 429, headers: { 'retry-after': '7' } }], repeat: true });
+  upstream = await mock.listen({ port: 0 });
+  const u = upstream.url;
+  gateway = await startGateway(`
+model_list:
+  - {model_name: claude, litellm_params: {model: anthropic/claude-sonnet, api_base: ${u}/down, api_key: sk-up-1}}
+  - {model_name: mini, litellm_params: {model: openai/gpt-4o-mini, api_base: ${u}/mini/v1, api_key: sk-up-2}, model_info: {id: mini}}
+  - {model_name: busy, litellm_params: {model: openai/gpt-4o, api_base: ${u}/limited/v1, api_key: sk-up-3}, model_info: {id: busy-1}}
+  - {model_name: busy, litellm_params: {model: openai/gpt-4o, api_base: ${u}/limited/v1, api_key: sk-up-4}, model_info: {id: busy-2}}
+router_settings:
+  fallbacks: [{claude: [mini]}]
+general_settings:
+  master_key: os.environ/TEST_MASTER_KEY
+`, { port: 0, env: { TEST_MASTER_KEY: MASTER }, log: (l) => logs.push(l), maxBodyBytes: 64 * 1024 });
+  client = new OpenAI({ apiKey: MASTER, baseURL: `${gateway.url}/v1`, maxRetries: 0 });
+});
+
+after(async () => {
+  await gateway.close();
+  await upstream.close();
+});
+
+const msg = [{ role: 'user', content: 'hello' }];
+
+test('a fallback seen from the client, with the route in headers', async () => {
+  const { data, response } = await client.chat.completions.create({ model: 'claude', messages: msg }).withResponse();
+  assert.equal(data.object, 'chat.completion');
+  assert.equal(response.headers.get('x-switchyard-model-group'), 'mini');
+  assert.equal(response.headers.get('x-switchyard-deployment'), 'mini');
+  assert.equal(response.headers.get('x-switchyard-attempts'), '2');
+  const line = JSON.parse(logs.at(-1));
+  assert.deepEqual(line.tries.map((t) => t.split(':').slice(1, 3).join(':')), ['0:network', '200:ok']);
+  assert.equal(logs.join('\n').includes('sk-up-'), false, 'no upstream key in the log');
+});
+
+test('every deployment rate limited: 429 with retry-after, as RateLimitError', async () => {
+  const err = await client.chat.completions.create({ model: 'busy', messages: msg }).catch((e) => e);
+  assert.ok(err instanceof OpenAI.RateLimitError);
+  assert.equal(err.status, 429);
+  assert.equal(err.headers['retry-after'], '7');
+  assert.equal(err.error.code, 'rate_limit_exceeded');
+});
+
+test('unknown model: 404 NotFoundError; bad request: 400 BadRequestError', async () => {
+  const nf = await client.chat.completions.create({ model: 'nope', messages: msg }).catch((e) => e);
+  assert.ok(nf instanceof OpenAI.NotFoundError);
+  assert.match(nf.message, /'nope' is not served/);
+  const bad = await client.chat.completions.create({ model: 'mini', messages: [] }).catch((e) => e);
+  assert.ok(bad instanceof OpenAI.BadRequestError);
+  assert.match(bad.message, /messages: expected a non-empty list/);
+});
+
+test('the master key is required everywhere but liveliness, and never accepted wrong', async () => {
+  const wrong = new OpenAI({ apiKey: 'sk-wrong', baseURL: `${gateway.url}/v1`, maxRetries: 0 });
+  const err = await wrong.chat.completions.create({ model: 'mini', messages: msg }).catch((e) => e);
+  assert.ok(err instanceof OpenAI.AuthenticationError);
+  assert.equal((await fetch(`${gateway.url}/health/liveliness`)).status, 200);
+  assert.equal((await fetch(`${gateway.url}/health/readiness`)).status, 401);
+  const models = await client.models.list();
+  assert.deepEqual(models.data.map((m) => m.id), ['claude', 'mini', 'busy']);
+});
+
+test('malformed JSON is 400, a huge body 413, an unknown path 404; the gateway stays up', async () => {
+  const post = (body) => fetch(`${gateway.url}/v1/chat/completions`, {
+    method: 'POST', headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' }, body,
+  });
+  const r1 = await post('{"model": ');
+  assert.equal(r1.status, 400);
+  assert.equal((await r1.json()).error.code, 'invalid_json');
+  const r2 = await post(JSON.stringify({ model: 'mini', messages: [{ role: 'user', content: 'x'.repeat(100_000) }] }));
+  assert.equal(r2.status, 413);
+  const r3 = await fetch(`${gateway.url}/v2/nothing`, { headers: { authorization: `Bearer ${MASTER}` } });
+  assert.equal(r3.status, 404);
+  const ok = await client.chat.completions.create({ model: 'mini', messages: msg });
+  assert.equal(ok.choices[0].message.role, 'assistant');
+});
+
+test('the CLI refuses an invalid config, naming the key, with a non-zero exit', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sy-cli-'));
+  const file = join(dir, 'config.yaml');
+  writeFileSync(file, 'model_list:\n  - model_name: g\n    litellm_params: {model: openai/m, rpm: lots}\n');
+  const r = spawnSync(process.execPath, ['js/cli.js', 'serve', '--config', file, '--port', '0'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /model_list\[0\]\.litellm_params\.rpm: expected a number/);
+});
