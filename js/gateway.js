@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { Router, SwitchyardError } from './index.js';
 import { resolveConfig } from './config.js';
+import { Metrics } from './metrics.js';
 
 /** Bodies above this are refused with 413 before they are read to the end. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -21,7 +22,15 @@ export async function startGateway(config, options = {}) {
   const resolved = resolveConfig(config, env).config;
   const masterKey = resolved?.general_settings?.master_key;
   const groups = [...new Set((resolved?.model_list ?? []).map((d) => d.model_name))];
-  const router = await Router.create(resolved, { env, fetch: options.fetch });
+  const metrics = new Metrics();
+  const router = await Router.create(resolved, {
+    env,
+    fetch: options.fetch,
+    onEvent: (ev) => {
+      if (ev.type === 'config_warning') process.stderr.write(`switchyard: config ${ev.path}: ${ev.message}\n`);
+      else metrics.observe(ev);
+    },
+  });
   const log = options.log ?? ((line) => process.stdout.write(line + '\n'));
   const maxBody = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const keyDigest = masterKey ? createHash('sha256').update(String(masterKey)).digest() : null;
@@ -44,6 +53,10 @@ export async function startGateway(config, options = {}) {
         return sendError(res, 401, 'invalid or missing key: send Authorization: Bearer <master key>', 'authentication_error', 'invalid_api_key');
       }
       if (req.method === 'GET' && path === '/health/readiness') return send(res, 200, { status: 'healthy' });
+      if (req.method === 'GET' && path === '/metrics') {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+        return res.end(metrics.render());
+      }
       if (req.method === 'GET' && (path === '/v1/models' || path === '/models')) {
         return send(res, 200, { object: 'list', data: groups.map((id) => ({ id, object: 'model', created: 0, owned_by: 'switchyard' })) });
       }

@@ -104,3 +104,24 @@ test('the CLI refuses an invalid config, naming the key, with a non-zero exit', 
   assert.equal(r.status, 1);
   assert.match(r.stderr, /model_list\[0\]\.litellm_params\.rpm: expected a number/);
 });
+
+test('/metrics: Prometheus text fed by the core events, parsed', async () => {
+  const r = await fetch(`${gateway.url}/metrics`, { headers: { authorization: `Bearer ${MASTER}` } });
+  assert.equal(r.status, 200);
+  const samples = new Map();
+  for (const line of (await r.text()).split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([a-z_]+)(\{.*\})? (\S+)$/.exec(line);
+    assert.ok(m, `a valid sample line: ${line}`);
+    samples.set(m[1] + (m[2] ?? ''), Number(m[3]));
+  }
+  // the fallback test above: claude -> mini after a refused connection
+  assert.ok(samples.get('switchyard_fallbacks_total{from="claude",to="mini",reason="network"}') >= 1);
+  assert.ok(samples.get('switchyard_upstream_attempts_total{deployment="mini",class="ok"}') >= 1);
+  assert.ok(samples.get('switchyard_requests_total{model_group="busy",status="429",class="rate_limit"}') >= 1);
+  assert.ok(samples.get('switchyard_cooldowns_total{model_group="busy",deployment="busy-1",reason="rate_limit"}') >= 1);
+  const count = samples.get('switchyard_request_duration_seconds_count{model_group="claude"}');
+  assert.equal(samples.get('switchyard_request_duration_seconds_bucket{model_group="claude",le="+Inf"}'), count);
+  const unauth = await fetch(`${gateway.url}/metrics`);
+  assert.equal(unauth.status, 401);
+});
