@@ -15,7 +15,7 @@ const MAX_BODY_BYTES = 10 * 1024 * 1024;
  * @param {object | string} config LiteLLM proxy config, object or YAML text
  * @param {{ port?: number, host?: string, env?: Record<string, string | undefined>,
  *   fetch?: typeof fetch, log?: (line: string) => void, maxBodyBytes?: number }} [options]
- * @returns {Promise<{ url: string, router: Router, close(): Promise<void> }>}
+ * @returns {Promise<{ url: string, router: Router, close(graceMs?: number): Promise<void> }>}
  */
 export async function startGateway(config, options = {}) {
   const env = options.env ?? process.env;
@@ -95,8 +95,13 @@ export async function startGateway(config, options = {}) {
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     router,
-    close: async () => {
-      await new Promise((resolve) => server.close(() => resolve()));
+    /** Stops accepting, lets requests in flight finish for up to |graceMs|, then ends the rest. */
+    close: async (graceMs = 10_000) => {
+      const closed = new Promise((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(timer);
       await router.close();
     },
   };

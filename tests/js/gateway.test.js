@@ -125,3 +125,20 @@ test('/metrics: Prometheus text fed by the core events, parsed', async () => {
   const unauth = await fetch(`${gateway.url}/metrics`);
   assert.equal(unauth.status, 401);
 });
+
+test('shutdown drains: a request in flight is answered, new connections are refused', async () => {
+  const slow = createMockProvider();
+  slow.configure('slow', { latencyMs: 300 });
+  const up = await slow.listen({ port: 0 });
+  const gw = await startGateway({ model_list: [{ model_name: 's', litellm_params: { model: 'openai/m', api_base: `${up.url}/slow/v1` } }] },
+    { port: 0, env: {}, log: () => {} });
+  const inflight = fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 's', messages: msg }) });
+  await new Promise((r) => setTimeout(r, 100));
+  const closing = gw.close(5000);
+  await new Promise((r) => setTimeout(r, 20));
+  await assert.rejects(fetch(`${gw.url}/health/liveliness`));
+  const res = await inflight;
+  assert.equal(res.status, 200);
+  await closing;
+  await up.close();
+});
