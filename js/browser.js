@@ -10,6 +10,6 @@ setModuleLoader((kind) => {
   return cache.get(kind);
 });
 
-export { Router, SwitchyardError } from './router.js';
+export { Router, SwitchyardError, ChunkStream } from './router.js';
 export { ManualClock, systemClock } from './clock.js';
 export { MemoryStore } from './store/memory.js';

@@ -62,10 +62,9 @@ export async function startGateway(config, options = {}) {
       }
       if (req.method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions')) {
         const body = await readJson(req, maxBody);
-        if (body.stream === true)
-          return sendError(res, 400, 'stream: true is not served yet by this gateway', 'invalid_request_error', 'stream_unsupported');
         try {
           const answer = await router.completion(body);
+          if (body.stream === true) return await streamOut(req, res, answer, (status, route) => logLine(log, req, path, status, started, route));
           routeHeaders(res, answer.switchyard);
           send(res, 200, answer);
           logLine(log, req, path, 200, started, answer.switchyard);
@@ -135,6 +134,31 @@ async function readJson(req, limit) {
   if (!body || typeof body !== 'object' || Array.isArray(body))
     throw new HttpError(400, 'request body must be a JSON object', 'invalid_json');
   return body;
+}
+
+/**
+ * Sends a committed stream as Server-Sent Events in OpenAI's chunk format.
+ * Failures before the first token never get here: they were retried or
+ * answered as ordinary HTTP errors. A failure after it ends the stream with
+ * an OpenAI error event, then the connection. A client that goes away
+ * cancels the request, which aborts its upstream attempt.
+ */
+async function streamOut(req, res, stream, done) {
+  routeHeaders(res, stream.switchyard);
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  let finished = false;
+  res.on('close', () => { if (!finished) stream.cancel(); });
+  try {
+    for await (const chunk of stream) res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+    res.write('data: [DONE]\n\n');
+    done(200, stream.switchyard);
+  } catch (err) {
+    const e = err instanceof SwitchyardError ? err : { message: 'internal error', type: 'api_error', code: 'internal_error' };
+    if (!res.destroyed) res.write(`data: ${JSON.stringify({ error: { message: e.message, type: e.type, code: e.code } })}\n\n`);
+    done(e.status ?? 500, e.route);
+  }
+  finished = true;
+  res.end();
 }
 
 function routeHeaders(res, route) {

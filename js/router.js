@@ -27,6 +27,64 @@ export class SwitchyardError extends Error {
   }
 }
 
+/**
+ * A streamed answer: an async iterable of chat.completion.chunk objects,
+ * handed out when the stream committed at its first content token (a
+ * failure before that rejects the completion instead). A failure after it
+ * throws from the iteration.
+ */
+export class ChunkStream {
+  #queue = [];
+  #wake = null;
+  #end = null; // { error } once over
+  #cancel;
+
+  /** @param {object} route the route so far: model_group, deployment, attempts */
+  constructor(route, cancel) {
+    /** @type {object} */
+    this.switchyard = route;
+    this.#cancel = cancel;
+  }
+
+  /** @param {string} frames "data: ...\n\n" frames from the core */
+  push(frames) {
+    for (const frame of frames.split('\n\n')) {
+      if (!frame.startsWith('data: ')) continue;
+      const data = frame.slice(6);
+      if (data === '[DONE]') continue;
+      const chunk = JSON.parse(data);
+      if (!chunk.error) this.#queue.push(chunk); // an error frame is followed by the error deliver
+    }
+    this.#notify();
+  }
+
+  finish(route, error) {
+    if (route) this.switchyard = route;
+    this.#end = { error };
+    this.#notify();
+  }
+
+  #notify() {
+    const w = this.#wake;
+    this.#wake = null;
+    w?.();
+  }
+
+  /** Stops the stream: the core aborts the upstream attempt. */
+  cancel() { this.#cancel(); }
+
+  async *[Symbol.asyncIterator]() {
+    for (;;) {
+      while (this.#queue.length) yield this.#queue.shift();
+      if (this.#end) {
+        if (this.#end.error) throw this.#end.error;
+        return;
+      }
+      await new Promise((resolve) => (this.#wake = resolve));
+    }
+  }
+}
+
 function randomSeed() {
   const a = new Uint32Array(2);
   globalThis.crypto.getRandomValues(a);
@@ -80,11 +138,25 @@ export class Router {
         this.#timers.delete(t);
       },
       deliver: (id, json) => this.#deliver(id, JSON.parse(json)),
-      emit: (json) => this.#onEvent(JSON.parse(json)),
+      chunk: (id, frames) => this.#pending.get(id)?.stream?.push(frames),
+      emit: (json) => {
+        const ev = JSON.parse(json);
+        if (ev.type === 'first_token') this.#commit(ev);
+        this.#onEvent(ev);
+      },
       kvGet: (k) => this.#store.get(k),
       kvPut: (k, v, ttl) => this.#store.put(k, v, ttl),
       kvAdd: (k, d, ttl) => this.#store.add(k, d, ttl),
     };
+  }
+
+  /** A stream committed: its completion resolves to the chunk stream. */
+  #commit(ev) {
+    const p = this.#pending.get(ev.req);
+    if (!p || p.stream) return;
+    p.stream = new ChunkStream({ model_group: ev.group, deployment: ev.deployment, attempts: ev.attempts },
+      () => { if (this.#pending.has(ev.req) && !this.#closed) this.#core.cancel(ev.req); });
+    p.resolve(p.stream);
   }
 
   #deliver(id, answer) {
@@ -94,13 +166,18 @@ export class Router {
       return;
     }
     this.#pending.delete(id);
+    if (p.stream) {
+      p.stream.finish(answer.route, answer.status === 200 ? undefined : toError(answer));
+      return;
+    }
     settle(p, answer);
   }
 
   /**
-   * Serves one OpenAI chat-completion request.
+   * Serves one OpenAI chat-completion request. With `stream: true` it
+   * resolves, at the first content token, to a ChunkStream.
    * @param {object} body
-   * @returns {Promise<any>} the chat.completion, with a non-enumerable `switchyard` route
+   * @returns {Promise<any>} the chat.completion (with a non-enumerable `switchyard` route), or a ChunkStream
    */
   completion(body) {
     if (this.#closed) return Promise.reject(new Error('switchyard: router is closed'));
@@ -135,18 +212,19 @@ export class Router {
   }
 }
 
+function toError(answer) {
+  const e = answer.error ?? {};
+  return new SwitchyardError(e.message, {
+    status: answer.status, type: e.type, code: e.code, route: answer.route,
+    retryAfterMs: answer.retry_after_ms,
+  });
+}
+
 function settle(p, answer) {
-  if (answer.status === 200) {
-    const res = answer.response;
-    Object.defineProperty(res, 'switchyard', { value: answer.route, enumerable: false });
-    p.resolve(res);
-  } else {
-    const e = answer.error ?? {};
-    p.reject(new SwitchyardError(e.message, {
-      status: answer.status, type: e.type, code: e.code, route: answer.route,
-      retryAfterMs: answer.retry_after_ms,
-    }));
-  }
+  if (answer.status !== 200) return p.reject(toError(answer));
+  const res = answer.response;
+  Object.defineProperty(res, 'switchyard', { value: answer.route, enumerable: false });
+  p.resolve(res);
 }
 
 const warned = new Set();

@@ -8,6 +8,6 @@ setModuleLoader(async (kind) => {
   return wasm;
 });
 
-export { Router, SwitchyardError } from './router.js';
+export { Router, SwitchyardError, ChunkStream } from './router.js';
 export { ManualClock, systemClock } from './clock.js';
 export { MemoryStore } from './store/memory.js';

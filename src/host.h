@@ -21,6 +21,9 @@
  *   timer_start(timer i32, delay_ms f64)  call sy_on_timer(timer) after delay
  *   timer_cancel(timer i32)               that call is no longer wanted
  *   deliver(request i32, json i32, len i32)  the request's one answer (below)
+ *   chunk(request i32, frames i32, len i32)  a streamed request's bytes: one
+ *       or more OpenAI SSE frames ("data: {...}\n\n"), sent only once the
+ *       stream committed at its first content token; its deliver follows
  *   emit(json i32, len i32)               one event (below)
  *   kv_get(key i32, key_len i32, out i32, cap i32) -> i32
  *       -1: absent or expired; else the value's length n, copied to out
@@ -54,12 +57,15 @@
  *
  * deliver JSON:
  *   {"id":N,"status":200,"response":{chat.completion},"route":ROUTE}
+ *   {"id":N,"status":200,"stream":true,"route":ROUTE}   a stream that ended well
  *   {"id":N,"status":S,"error":{"message","type","code"},"route":ROUTE,
  *    "retry_after_ms":M?}
  *   ROUTE = {"model_group","deployment","model","attempts","fallbacks",
  *            "tries":[{"deployment","group","status","class","latency_ms"}]}
  * event JSON: {"t":ms,"type":...,"req":N,...}, types: config_warning,
- *   request, attempt_start, attempt_end, backoff, cooldown, fallback,
+ *   request, attempt_start, attempt_end, first_token (a stream commits:
+ *   from then on a failure ends it with an {"error":...} chunk and an error
+ *   deliver), backoff, cooldown, fallback,
  *   deliver. Neither ever holds an API key.
  */
 #ifndef SY_HOST_H
@@ -79,6 +85,7 @@ typedef struct sy_host {
   void (*timer_start)(void *user, int32_t timer, sy_ms delay_ms);
   void (*timer_cancel)(void *user, int32_t timer);
   void (*deliver)(void *user, int32_t request, const char *json, size_t len);
+  void (*chunk)(void *user, int32_t request, const char *frames, size_t len);
   void (*emit)(void *user, const char *json, size_t len);
   int32_t (*kv_get)(void *user, const char *key, size_t key_len, char *out, size_t cap);
   void (*kv_put)(void *user, const char *key, size_t key_len, const char *val, size_t val_len,

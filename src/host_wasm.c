@@ -20,6 +20,7 @@ IMPORT("timer_start") void imp_timer_start(int32_t timer, double delay_ms);
 IMPORT("timer_cancel") void imp_timer_cancel(int32_t timer);
 IMPORT("deliver") void imp_deliver(int32_t request, const char *json, int32_t len);
 IMPORT("emit") void imp_emit(const char *json, int32_t len);
+IMPORT("chunk") void imp_chunk(int32_t request, const char *frames, int32_t len);
 IMPORT("kv_get") int32_t imp_kv_get(const char *key, int32_t key_len, char *out, int32_t cap);
 IMPORT("kv_put")
 void imp_kv_put(const char *key, int32_t key_len, const char *val, int32_t val_len, double ttl);
@@ -38,6 +39,10 @@ static void w_deliver(void *u, int32_t q, const char *j, size_t n) {
   imp_deliver(q, j, (int32_t)n);
 }
 static void w_emit(void *u, const char *j, size_t n) { (void)u, imp_emit(j, (int32_t)n); }
+static void w_chunk(void *u, int32_t q, const char *f, size_t n) {
+  (void)u;
+  imp_chunk(q, f, (int32_t)n);
+}
 static int32_t w_kv_get(void *u, const char *k, size_t kl, char *o, size_t cap) {
   (void)u;
   return imp_kv_get(k, (int32_t)kl, o, (int32_t)cap);
@@ -51,9 +56,17 @@ static double w_kv_add(void *u, const char *k, size_t kl, double d, sy_ms ttl) {
   return imp_kv_add(k, (int32_t)kl, d, ttl);
 }
 
-static const sy_host wasm_host = {NULL,          w_now,          w_fetch_start, w_fetch_abort,
-                                  w_timer_start, w_timer_cancel, w_deliver,     w_emit,
-                                  w_kv_get,      w_kv_put,       w_kv_add};
+static const sy_host wasm_host = {.now_ms = w_now,
+                                  .fetch_start = w_fetch_start,
+                                  .fetch_abort = w_fetch_abort,
+                                  .timer_start = w_timer_start,
+                                  .timer_cancel = w_timer_cancel,
+                                  .deliver = w_deliver,
+                                  .chunk = w_chunk,
+                                  .emit = w_emit,
+                                  .kv_get = w_kv_get,
+                                  .kv_put = w_kv_put,
+                                  .kv_add = w_kv_add};
 
 /* What the host holds: the router, or the reason there is none. */
 typedef struct handle {

@@ -557,3 +557,225 @@ int sy_provider_parse_response(sy_provider_kind kind, int status, const char *he
   cJSON_Delete(doc);
   return out->message.oom ? SY_ERR_NOMEM : SY_OK;
 }
+
+/* ---------- streams ---------- */
+
+/* Lines longer than this are not buffered: the stream fails as
+ * bad_response rather than growing memory without bound. */
+#define MAX_SSE_EVENT (1u << 20)
+
+struct sy_stream {
+  sy_provider_kind kind;
+  sy_ms now;
+  sy_buf pending; /* bytes of the event not yet complete */
+  int content, done;
+  sy_class failed;
+  sy_buf message;
+  char *id, *model; /* Anthropic's, from message_start */
+};
+
+sy_stream *sy_stream_new(sy_provider_kind kind, sy_ms now) {
+  sy_stream *s = sy_calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->kind = kind;
+  s->now = now;
+  sy_buf_init(&s->pending);
+  sy_buf_init(&s->message);
+  return s;
+}
+
+void sy_stream_free(sy_stream *s) {
+  if (!s) return;
+  sy_buf_free(&s->pending);
+  sy_buf_free(&s->message);
+  sy_free(s->id);
+  sy_free(s->model);
+  sy_free(s);
+}
+
+int sy_stream_has_content(const sy_stream *s) { return s->content; }
+int sy_stream_done(const sy_stream *s) { return s->done; }
+
+sy_class sy_stream_failure(const sy_stream *s, const char **msg) {
+  if (msg) *msg = sy_buf_cstr((sy_buf *)&s->message);
+  return s->failed;
+}
+
+static void stream_fail(sy_stream *s, sy_class c, const char *msg) {
+  if (s->failed || s->done) return;
+  s->failed = c;
+  sy_buf_reset(&s->message);
+  size_t n = strlen(msg);
+  sy_buf_append(&s->message, msg, n > MAX_MESSAGE ? MAX_MESSAGE : n);
+}
+
+/* One OpenAI chunk frame for Anthropic's stream: |delta| is the JSON of the
+ * delta object, |finish| the finish_reason or NULL. */
+static void anthropic_chunk(sy_stream *s, sy_buf *out, const char *delta, const char *finish) {
+  const char *id = s->id ? s->id : "", *model = s->model ? s->model : "";
+  sy_buf_puts(out, "data: {\"id\":");
+  sy_buf_json_str(out, id, strlen(id));
+  sy_buf_puts(out, ",\"object\":\"chat.completion.chunk\",\"created\":");
+  sy_buf_json_num(out, (double)(long long)(s->now / 1000));
+  sy_buf_puts(out, ",\"model\":");
+  sy_buf_json_str(out, model, strlen(model));
+  sy_buf_printf(out, ",\"choices\":[{\"index\":0,\"delta\":%s,\"finish_reason\":", delta);
+  if (finish)
+    sy_buf_printf(out, "\"%s\"", finish);
+  else
+    sy_buf_puts(out, "null");
+  sy_buf_puts(out, "}]}\n\n");
+}
+
+static sy_class error_class(const cJSON *err) {
+  const char *type = str_at(err, "type"), *code = str_at(err, "code");
+  if (!strcmp(type, "overloaded_error")) return SY_CLASS_OVERLOADED;
+  if (!strcmp(type, "rate_limit_error") || !strcmp(code, "rate_limit_exceeded"))
+    return SY_CLASS_RATE_LIMIT;
+  return SY_CLASS_SERVER;
+}
+
+/* One complete event: |event| name (may be empty) and its |data|. */
+static void stream_event(sy_stream *s, const char *event, const char *data, sy_buf *out) {
+  if (s->kind != SY_PROVIDER_ANTHROPIC) {
+    if (!strcmp(data, "[DONE]")) {
+      s->done = 1;
+      return;
+    }
+    cJSON *doc = cJSON_Parse(data);
+    if (!cJSON_IsObject(doc)) {
+      cJSON_Delete(doc);
+      stream_fail(s, SY_CLASS_BAD_RESPONSE, "upstream stream sent an event that is not JSON");
+      return;
+    }
+    const cJSON *err = cJSON_GetObjectItemCaseSensitive(doc, "error");
+    if (err) {
+      const char *m = str_at(err, "message");
+      stream_fail(s, error_class(err), *m ? m : "upstream stream reported an error");
+      cJSON_Delete(doc);
+      return;
+    }
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "choices")) {
+      const cJSON *delta = cJSON_GetObjectItemCaseSensitive(c, "delta");
+      const cJSON *content = cJSON_GetObjectItemCaseSensitive(delta, "content");
+      if ((cJSON_IsString(content) && content->valuestring[0]) ||
+          cJSON_GetObjectItemCaseSensitive(delta, "tool_calls"))
+        s->content = 1;
+      if (!strcmp(str_at(c, "finish_reason"), "content_filter"))
+        stream_fail(s, SY_CLASS_CONTENT_POLICY, "the provider's content filter stopped the answer");
+    }
+    cJSON_Delete(doc);
+    if (s->failed) return;
+    sy_buf_puts(out, "data: ");
+    sy_buf_puts(out, data);
+    sy_buf_puts(out, "\n\n");
+    return;
+  }
+  if (!strcmp(event, "ping")) return;
+  cJSON *doc = cJSON_Parse(data);
+  if (!cJSON_IsObject(doc)) {
+    cJSON_Delete(doc);
+    stream_fail(s, SY_CLASS_BAD_RESPONSE, "upstream stream sent an event that is not JSON");
+    return;
+  }
+  const char *type = str_at(doc, "type");
+  if (!strcmp(type, "error")) {
+    const cJSON *err = cJSON_GetObjectItemCaseSensitive(doc, "error");
+    const char *m = str_at(err, "message");
+    stream_fail(s, error_class(err), *m ? m : "upstream stream reported an error");
+  } else if (!strcmp(type, "message_start")) {
+    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(doc, "message");
+    sy_free(s->id);
+    sy_free(s->model);
+    s->id = sy_strdup(str_at(msg, "id"));
+    s->model = sy_strdup(str_at(msg, "model"));
+    anthropic_chunk(s, out, "{\"role\":\"assistant\",\"content\":\"\"}", NULL);
+  } else if (!strcmp(type, "content_block_delta")) {
+    const cJSON *delta = cJSON_GetObjectItemCaseSensitive(doc, "delta");
+    if (!strcmp(str_at(delta, "type"), "text_delta")) {
+      const char *text = str_at(delta, "text");
+      sy_buf d;
+      sy_buf_init(&d);
+      sy_buf_puts(&d, "{\"content\":");
+      sy_buf_json_str(&d, text, strlen(text));
+      sy_buf_putc(&d, '}');
+      if (*text) s->content = 1;
+      anthropic_chunk(s, out, sy_buf_cstr(&d), NULL);
+      if (d.oom) out->oom = 1;
+      sy_buf_free(&d);
+    }
+  } else if (!strcmp(type, "message_delta")) {
+    const char *stop = str_at(cJSON_GetObjectItemCaseSensitive(doc, "delta"), "stop_reason");
+    if (!strcmp(stop, "refusal")) {
+      stream_fail(s, SY_CLASS_CONTENT_POLICY, "the provider refused to answer");
+    } else {
+      const char *finish = !strcmp(stop, "max_tokens") ? "length"
+                           : !strcmp(stop, "tool_use") ? "tool_calls"
+                                                       : "stop";
+      anthropic_chunk(s, out, "{}", finish);
+    }
+  } else if (!strcmp(type, "message_stop")) {
+    s->done = 1;
+  }
+  cJSON_Delete(doc);
+}
+
+int sy_stream_feed(sy_stream *s, const char *bytes, size_t n, sy_buf *out) {
+  if (s->failed || s->done) return SY_OK;
+  sy_buf_append(&s->pending, bytes, n);
+  if (s->pending.oom) return SY_ERR_NOMEM;
+  /* Events end at a blank line; "\r\n" line ends are accepted too. */
+  for (;;) {
+    char *p = s->pending.data, *end = NULL;
+    size_t skip = 0;
+    for (size_t i = 0; i + 1 < s->pending.len; i++) {
+      if (p[i] == '\n' && p[i + 1] == '\n') {
+        end = p + i, skip = 2;
+        break;
+      }
+      if (i + 3 < s->pending.len && !memcmp(p + i, "\r\n\r\n", 4)) {
+        end = p + i, skip = 4;
+        break;
+      }
+    }
+    if (!end) break;
+    sy_buf event, data;
+    sy_buf_init(&event);
+    sy_buf_init(&data);
+    for (char *line = p; line < end;) {
+      char *eol = memchr(line, '\n', (size_t)(end - line));
+      if (!eol) eol = end;
+      size_t len = (size_t)(eol - line);
+      if (len && line[len - 1] == '\r') len--;
+      if (len >= 5 && !memcmp(line, "data:", 5)) {
+        const char *v = line + 5 + (len > 5 && line[5] == ' ');
+        if (data.len) sy_buf_putc(&data, '\n');
+        sy_buf_append(&data, v, len - (size_t)(v - line));
+      } else if (len >= 6 && !memcmp(line, "event:", 6)) {
+        const char *v = line + 6 + (len > 6 && line[6] == ' ');
+        sy_buf_reset(&event);
+        sy_buf_append(&event, v, len - (size_t)(v - line));
+      }
+      line = eol + 1;
+    }
+    int oom = event.oom || data.oom;
+    if (!oom && data.len) stream_event(s, sy_buf_cstr(&event), sy_buf_cstr(&data), out);
+    sy_buf_free(&event);
+    sy_buf_free(&data);
+    size_t used = (size_t)(end - p) + skip;
+    memmove(p, p + used, s->pending.len - used);
+    s->pending.len -= used;
+    if (oom || out->oom) return SY_ERR_NOMEM;
+    if (s->failed || s->done) return SY_OK;
+  }
+  if (s->pending.len > MAX_SSE_EVENT)
+    stream_fail(s, SY_CLASS_BAD_RESPONSE, "upstream stream event over 1 MiB");
+  return SY_OK;
+}
+
+int sy_stream_finish(sy_stream *s, sy_buf *out) {
+  if (!s->done) stream_fail(s, SY_CLASS_NETWORK, "the upstream stream was cut before it finished");
+  if (s->done) sy_buf_puts(out, "data: [DONE]\n\n");
+  return out->oom ? SY_ERR_NOMEM : SY_OK;
+}

@@ -69,6 +69,32 @@ int sy_provider_parse_response(sy_provider_kind kind, int status, const char *he
                                size_t headers_len, const char *body, size_t body_len, sy_ms now,
                                sy_outcome *out);
 
+/* ---- streams ----
+ * sy_stream turns a provider's Server-Sent Events, split at any byte, into
+ * OpenAI chat.completion.chunk frames ("data: {...}\n\n"), and tells the
+ * router what it needs to decide: whether content has started (the commit
+ * point), whether the stream ended cleanly, or how it failed. */
+typedef struct sy_stream sy_stream;
+
+/* A stream translator for |kind|; |now| dates Anthropic's chunks. NULL on
+ * OOM. Free with sy_stream_free. */
+sy_stream *sy_stream_new(sy_provider_kind kind, sy_ms now);
+void sy_stream_free(sy_stream *s);
+
+/* Feeds |n| bytes; complete frames are appended to |out|. Returns 0, or
+ * SY_ERR_NOMEM. After a failure further bytes are ignored. */
+int sy_stream_feed(sy_stream *s, const char *bytes, size_t n, sy_buf *out);
+
+/* The connection ended: a stream that did not finish cleanly fails as
+ * SY_CLASS_NETWORK ("stream cut"). Appends "data: [DONE]" when it did. */
+int sy_stream_finish(sy_stream *s, sy_buf *out);
+
+/* What the stream has shown so far. */
+int sy_stream_has_content(const sy_stream *s); /* a content token or tool call came */
+int sy_stream_done(const sy_stream *s);        /* finished cleanly */
+/* SY_CLASS_OK, or the class of its failure; |msg| gets the message. */
+sy_class sy_stream_failure(const sy_stream *s, const char **msg);
+
 /* The value of header |name| (lower-case) in a "name:value\n" block, with
  * surrounding blanks trimmed; NULL when absent. *vlen gets its length. */
 const char *sy_header_find(const char *headers, size_t len, const char *name, size_t *vlen);

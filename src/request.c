@@ -14,7 +14,7 @@
 /* Ids of requests and attempts share one counter below 2^29, so a timer id
  * can carry its owner's id and its kind: timer = id << 2 | kind. */
 #define ID_LIMIT (1 << 29)
-enum { TIMER_DEADLINE = 0, TIMER_BACKOFF = 1, TIMER_ATTEMPT = 2 };
+enum { TIMER_DEADLINE = 0, TIMER_BACKOFF = 1, TIMER_ATTEMPT = 2, TIMER_FIRST_TOKEN = 3 };
 
 /* An upstream answer larger than this is not buffered further: the attempt
  * ends as bad_response. Chat answers are far smaller. */
@@ -32,8 +32,11 @@ typedef struct attempt {
   sy_ms started;
   int status;
   int timer_armed;
+  int first_token_armed; /* streams: the stream_timeout until content */
   sy_buf headers;
   sy_buf body;
+  sy_stream *stream; /* a 2xx answer to a streamed request */
+  sy_buf pending;    /* its frames, held until the stream commits */
 } attempt;
 
 /* A deployment made for one request: a provider model named directly, or a
@@ -63,6 +66,7 @@ struct request {
   size_t nadhocs;
   attempt *cur;
   int deadline_armed, backoff_armed;
+  int committed;                 /* a stream has sent its first chunk: no retry after this */
   const sy_deployment *last_dep; /* where the last attempt went */
   sy_class last_cls;
   int last_status;
@@ -221,6 +225,9 @@ static void timer_disarm(sy_router *r, int32_t owner, int kind, int *armed) {
 static void attempt_free(sy_router *r, attempt *a) {
   if (!a) return;
   timer_disarm(r, a->id, TIMER_ATTEMPT, &a->timer_armed);
+  timer_disarm(r, a->id, TIMER_FIRST_TOKEN, &a->first_token_armed);
+  sy_stream_free(a->stream);
+  sy_buf_free(&a->pending);
   map_del(r, a->id);
   if (a->req && a->req->cur == a) a->req->cur = NULL;
   sy_buf_free(&a->headers);
@@ -286,10 +293,14 @@ static void finish(sy_router *r, request *q, sy_ms now, int status, sy_class cls
                    const char *response, size_t response_len, const char *msg, sy_ms retry_after) {
   sy_buf out;
   sy_buf_init(&out);
+  /* A stream's success has no body here: its chunks were the answer. */
+  int streamed_ok = !response && status == 200;
   sy_buf_printf(&out, "{\"id\":%d,\"status\":%d,", (int)q->id, status);
   if (response) {
     sy_buf_puts(&out, "\"response\":");
     sy_buf_append(&out, response, response_len);
+  } else if (streamed_ok) {
+    sy_buf_puts(&out, "\"stream\":true");
   } else {
     sy_buf_puts(&out, "\"error\":{\"message\":");
     sy_buf_json_str(&out, msg, strlen(msg));
@@ -307,14 +318,28 @@ static void finish(sy_router *r, request *q, sy_ms now, int status, sy_class cls
   int32_t id = q->id;
   sy_buf *b = ev_begin(r, now, "deliver", id);
   ev_num(b, "status", out.oom ? 500 : status);
-  if (!response) ev_str(b, "class", status == 499 ? "cancelled" : sy_class_name(cls));
+  if (!response && !streamed_ok)
+    ev_str(b, "class", status == 499 ? "cancelled" : sy_class_name(cls));
   ev_str(b, "deployment", q->last_dep ? q->last_dep->id : NULL);
   ev_num(b, "attempts", q->attempts);
   ev_num(b, "fallbacks", q->hops);
   ev_num(b, "latency_ms", now - q->started);
+  /* A committed stream that fails ends with an error frame, OpenAI's
+   * in-band error, before its deliver. */
+  sy_buf frame;
+  sy_buf_init(&frame);
+  if (q->committed && !streamed_ok) {
+    sy_buf_puts(&frame, "data: {\"error\":{\"message\":");
+    sy_buf_json_str(&frame, msg, strlen(msg));
+    sy_buf_printf(&frame, ",\"type\":\"%s\",\"code\":\"%s\"}}\n\n",
+                  status == 499 ? "cancelled" : sy_policy_error_type(cls),
+                  status == 499 ? "client_closed_request" : sy_policy_error_code(cls));
+  }
   /* Free before delivering: the host may start new work from deliver. */
   request_free(r, q);
   ev_end(r);
+  if (frame.len && !frame.oom) r->host.chunk(r->host.user, id, frame.data, frame.len);
+  sy_buf_free(&frame);
   if (out.oom) {
     static const char oom[] = "{\"id\":%d,\"status\":500,\"error\":{\"message\":\"switchyard "
                               "core out of memory\",\"type\":\"api_error\",\"code\":\"oom\"}}";
@@ -552,6 +577,12 @@ static void start_attempt(sy_router *r, request *q, int index, sy_ms now) {
     a->timer_armed = 1;
     timer_arm(r, id, TIMER_ATTEMPT, limit);
   }
+  sy_ms first =
+      d->stream_timeout_ms != SY_UNSET ? d->stream_timeout_ms : r->cfg->settings.stream_timeout_ms;
+  if (q->stream && first > 0 && now + first < q->deadline) {
+    a->first_token_armed = 1;
+    timer_arm(r, id, TIMER_FIRST_TOKEN, first);
+  }
   r->host.fetch_start(r->host.user, id, r->head.data, r->head.len, r->body.data, r->body.len);
 }
 
@@ -602,6 +633,10 @@ static void attempt_done(sy_router *r, attempt *a, sy_outcome *o, sy_ms now) {
   ev_end(r);
 
   attempt_free(r, a);
+  if (o->cls == SY_CLASS_OK && q->committed) {
+    finish(r, q, now, 200, SY_CLASS_OK, NULL, 0, NULL, 0); /* the stream was the answer */
+    return;
+  }
   if (o->cls == SY_CLASS_OK) {
     finish(r, q, now, 200, SY_CLASS_OK, o->response.data ? o->response.data : "{}",
            o->response.len ? o->response.len : 2, NULL, 0);
@@ -616,7 +651,63 @@ static void attempt_done(sy_router *r, attempt *a, sy_outcome *o, sy_ms now) {
       if (q->group->deps[i] == d) q->banned[i] = 1;
   }
   update_health(r, q, d, o->cls, o->retry_after_ms, now);
+  if (q->committed) {
+    /* Chunks reached the client: another attempt would repeat them. */
+    fail(r, q, now, "the stream failed after its first token");
+    return;
+  }
   after_failure(r, q, now);
+}
+
+/* Ends attempt |a| with class |c| (SY_CLASS_OK for a stream that finished)
+ * and |msg|, for what the stream found rather than an upstream body. */
+static void attempt_ends(sy_router *r, attempt *a, sy_class c, int status, const char *msg,
+                         sy_ms now) {
+  sy_outcome o;
+  sy_outcome_init(&o);
+  o.cls = c;
+  o.status = status;
+  sy_buf_puts(&o.message, msg);
+  attempt_done(r, a, &o, now);
+  sy_outcome_free(&o);
+}
+
+/* The stream of |a| commits: its first content token (or its clean end)
+ * has come, so the client gets its chunks from now on. */
+static void commit(sy_router *r, attempt *a, sy_ms now) {
+  request *q = a->req;
+  q->committed = 1;
+  timer_disarm(r, a->id, TIMER_FIRST_TOKEN, &a->first_token_armed);
+  timer_disarm(r, a->id, TIMER_ATTEMPT, &a->timer_armed);
+  sy_buf *b = ev_begin(r, now, "first_token", q->id);
+  ev_num(b, "attempt", a->id);
+  ev_str(b, "group", q->group->name);
+  ev_str(b, "deployment", a->dep->id);
+  ev_num(b, "attempts", q->attempts);
+  ev_num(b, "latency_ms", now - a->started);
+  ev_end(r);
+}
+
+/* Feeds a streamed answer's bytes (or its end, when |end|) through the
+ * translator, then commits, forwards, fails or finishes as they say. */
+static void stream_advance(sy_router *r, attempt *a, const char *p, size_t n, int end, sy_ms now) {
+  request *q = a->req;
+  int rc =
+      end ? sy_stream_finish(a->stream, &a->pending) : sy_stream_feed(a->stream, p, n, &a->pending);
+  const char *msg = "switchyard core out of memory reading the stream";
+  sy_class failed = rc < 0 ? SY_CLASS_BAD_RESPONSE : sy_stream_failure(a->stream, &msg);
+  int done = !failed && sy_stream_done(a->stream);
+  if (done && !end && sy_stream_finish(a->stream, &a->pending) < 0) failed = SY_CLASS_BAD_RESPONSE;
+  if (failed) {
+    attempt_ends(r, a, failed, a->status, msg, now);
+    return;
+  }
+  if (!q->committed && (done || sy_stream_has_content(a->stream))) commit(r, a, now);
+  if (q->committed && a->pending.len) {
+    r->host.chunk(r->host.user, q->id, a->pending.data, a->pending.len);
+    sy_buf_reset(&a->pending);
+  }
+  if (done) attempt_ends(r, a, SY_CLASS_OK, a->status, "", now);
 }
 
 /* Picks in the current group, skipping |mask1| and |mask2| (either NULL). */
@@ -943,23 +1034,34 @@ void sy_router_cancel(sy_router *r, int32_t id, sy_ms now) {
 
 void sy_router_on_response(sy_router *r, int32_t id, int status, const char *headers, size_t len,
                            sy_ms now) {
-  (void)now;
   attempt *a = map_get(r, id, 1);
   if (!a || a->status) return;
   a->status = status > 0 ? status : 1;
   sy_buf_append(&a->headers, headers, len);
+  /* Only a 2xx is read as a stream; an error status has an ordinary body. */
+  if (a->req->stream && status >= 200 && status < 300 &&
+      !(a->stream = sy_stream_new(a->dep->provider, now)))
+    attempt_ends(r, a, SY_CLASS_BAD_RESPONSE, a->status, "switchyard core out of memory", now);
 }
 
 void sy_router_on_body(sy_router *r, int32_t id, const char *bytes, size_t len, sy_ms now) {
-  (void)now;
   attempt *a = map_get(r, id, 1);
-  if (!a || a->body.len > MAX_RESPONSE_BYTES) return;
+  if (!a) return;
+  if (a->stream) {
+    stream_advance(r, a, bytes, len, 0, now);
+    return;
+  }
+  if (a->body.len > MAX_RESPONSE_BYTES) return;
   sy_buf_append(&a->body, bytes, len);
 }
 
 void sy_router_on_end(sy_router *r, int32_t id, sy_ms now) {
   attempt *a = map_get(r, id, 1);
   if (!a) return;
+  if (a->stream) {
+    stream_advance(r, a, NULL, 0, 1, now);
+    return;
+  }
   sy_outcome o;
   sy_outcome_init(&o);
   int rc;
@@ -1000,6 +1102,15 @@ void sy_router_on_error(sy_router *r, int32_t id, const char *msg, size_t len, s
 void sy_router_on_timer(sy_router *r, int32_t timer, sy_ms now) {
   int32_t owner = timer >> 2;
   int kind = timer & 3;
+  if (kind == TIMER_FIRST_TOKEN) {
+    attempt *a = map_get(r, owner, 1);
+    if (!a || !a->first_token_armed) return;
+    a->first_token_armed = 0;
+    r->host.fetch_abort(r->host.user, a->id);
+    attempt_ends(r, a, SY_CLASS_TIMEOUT, a->status, "no first token within the stream_timeout",
+                 now);
+    return;
+  }
   if (kind == TIMER_ATTEMPT) {
     attempt *a = map_get(r, owner, 1);
     if (!a || !a->timer_armed) return;

@@ -12,6 +12,7 @@ const dec = new TextDecoder();
  * @property {(timer: number, delayMs: number) => void} timerStart
  * @property {(timer: number) => void} timerCancel
  * @property {(request: number, json: string) => void} deliver
+ * @property {(request: number, frames: string) => void} chunk
  * @property {(json: string) => void} emit
  * @property {(key: string) => string | undefined} kvGet
  * @property {(key: string, value: string, ttlMs: number) => void} kvPut
@@ -60,6 +61,7 @@ export class Core {
       timer_start: (t, ms) => host.timerStart(t, ms),
       timer_cancel: (t) => host.timerCancel(t),
       deliver: (id, p, l) => host.deliver(id, this.#str(p, l)),
+      chunk: (id, p, l) => host.chunk(id, this.#str(p, l)),
       emit: (p, l) => host.emit(this.#str(p, l)),
       kv_get: (kp, kl, out, cap) => {
         const v = host.kvGet(this.#str(kp, kl));

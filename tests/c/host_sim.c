@@ -112,6 +112,19 @@ static void h_emit(void *u, const char *json, size_t len) {
   b->data[b->len] = '\0';
 }
 
+static void h_chunk(void *u, int32_t request, const char *frames, size_t len) {
+  sim *s = u;
+  (void)request;
+  sy_buf *b = &s->chunks;
+  if (b->len + len + 1 > b->cap) {
+    b->cap = (b->len + len + 1) * 2;
+    b->data = realloc(b->data, b->cap);
+  }
+  memcpy(b->data + b->len, frames, len);
+  b->len += len;
+  b->data[b->len] = '\0';
+}
+
 static sim_kv *kv_find(sim *s, const char *key, size_t kl) {
   for (size_t i = 0; i < s->nkv; i++) {
     sim_kv *e = &s->kv[i];
@@ -171,9 +184,18 @@ static double h_kv_add(void *u, const char *key, size_t kl, double delta, sy_ms 
 void sim_init(sim *s, sy_ms start) {
   memset(s, 0, sizeof *s);
   s->now = start;
-  s->host =
-      (sy_host){s,         h_now,  h_fetch_start, h_fetch_abort, h_timer_start, h_timer_cancel,
-                h_deliver, h_emit, h_kv_get,      h_kv_put,      h_kv_add};
+  s->host = (sy_host){.user = s,
+                      .now_ms = h_now,
+                      .fetch_start = h_fetch_start,
+                      .fetch_abort = h_fetch_abort,
+                      .timer_start = h_timer_start,
+                      .timer_cancel = h_timer_cancel,
+                      .deliver = h_deliver,
+                      .chunk = h_chunk,
+                      .emit = h_emit,
+                      .kv_get = h_kv_get,
+                      .kv_put = h_kv_put,
+                      .kv_add = h_kv_add};
 }
 
 void sim_free(sim *s) {
@@ -198,6 +220,7 @@ void sim_free(sim *s) {
   }
   free(s->upstreams);
   free(s->events.data);
+  free(s->chunks.data);
   memset(s, 0, sizeof *s);
 }
 

@@ -73,6 +73,7 @@ typedef struct sim {
   sim_upstream *upstreams;
   size_t nupstreams;
   sy_buf events; /* one JSON event per line */
+  sy_buf chunks; /* every streamed frame, of every request */
 } sim;
 
 void sim_init(sim *s, sy_ms start);

@@ -1,5 +1,7 @@
+#define _POSIX_C_SOURCE 200809L
 /* unit_providers.c: upstream requests per provider, and the classification
  * of the providers' real error bodies. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "providers.h"
@@ -196,7 +198,101 @@ static void test_failing_allocations(void) {
   T_CHECK(ok);
 }
 
+#define OA_STREAM                                                                                  \
+  "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"           \
+  "\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n"              \
+  "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"           \
+  "\"delta\":{\"content\":\"Hel\"},\"finish_reason\":null}]}\r\n\r\n"                              \
+  "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"           \
+  "\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n"
+#define AN_STREAM                                                                                  \
+  "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\","         \
+  "\"model\":\"claude\"}}\n\nevent: ping\ndata: {\"type\":\"ping\"}\n\n"                           \
+  "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"               \
+  "\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi \\\"you\\\"\"}}\n\n"                           \
+  "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"            \
+  "\"max_tokens\"}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
+
+/* Feeds |text| in pieces cut at |a| and |b|; returns the frames and state. */
+static char *stream_split(sy_provider_kind k, const char *text, size_t a, size_t b, int *content,
+                          int *done, sy_class *failed) {
+  sy_stream *s = sy_stream_new(k, 1700000000000.0);
+  sy_buf out;
+  sy_buf_init(&out);
+  size_t n = strlen(text);
+  sy_stream_feed(s, text, a, &out);
+  sy_stream_feed(s, text + a, b - a, &out);
+  sy_stream_feed(s, text + b, n - b, &out);
+  *content = sy_stream_has_content(s);
+  sy_stream_finish(s, &out);
+  *done = sy_stream_done(s);
+  *failed = sy_stream_failure(s, NULL);
+  sy_stream_free(s);
+  char *copy = strdup(sy_buf_cstr(&out));
+  sy_buf_free(&out);
+  return copy;
+}
+
+static void test_streams_at_every_split(void) {
+  const struct {
+    sy_provider_kind kind;
+    const char *text, *want;
+  } cases[] = {
+      {SY_PROVIDER_OPENAI, OA_STREAM, "\"delta\":{\"content\":\"Hel\"}"},
+      {SY_PROVIDER_ANTHROPIC, AN_STREAM, "\"delta\":{\"content\":\"Hi \\\"you\\\"\"}"},
+  };
+  for (size_t c = 0; c < 2; c++) {
+    int content, done;
+    sy_class failed;
+    size_t n = strlen(cases[c].text);
+    char *whole = stream_split(cases[c].kind, cases[c].text, n, n, &content, &done, &failed);
+    T_CHECK(content && done && failed == SY_CLASS_OK);
+    T_CONTAINS(whole, cases[c].want);
+    T_CONTAINS(whole, "data: [DONE]\n\n");
+    int same = 1;
+    for (size_t a = 0; a <= n && same; a++)
+      for (size_t b = a; b <= n && same; b += 7) {
+        char *got = stream_split(cases[c].kind, cases[c].text, a, b, &content, &done, &failed);
+        same = !strcmp(got, whole) && content && done;
+        free(got);
+      }
+    T_CHECK(same);
+    free(whole);
+  }
+  char *anth = NULL;
+  int content, done;
+  sy_class failed;
+  anth = stream_split(SY_PROVIDER_ANTHROPIC, AN_STREAM, 0, 0, &content, &done, &failed);
+  T_CONTAINS(anth, "\"finish_reason\":\"length\"");
+  T_CONTAINS(anth,
+             "\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"claude\"");
+  free(anth);
+}
+
+static void test_stream_failures(void) {
+  int content, done;
+  sy_class failed;
+  const char *overloaded =
+      "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{}}\n\n"
+      "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":"
+      "\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n";
+  free(stream_split(SY_PROVIDER_ANTHROPIC, overloaded, 0, 0, &content, &done, &failed));
+  T_EQ_INT(failed, SY_CLASS_OVERLOADED);
+  T_CHECK(!content && !done);
+  const char *cut = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n";
+  free(stream_split(SY_PROVIDER_OPENAI, cut, 0, 0, &content, &done, &failed));
+  T_EQ_INT(failed, SY_CLASS_NETWORK); /* no [DONE]: cut */
+  T_CHECK(content);
+  free(stream_split(SY_PROVIDER_OPENAI, "data: {not json\n\n", 0, 0, &content, &done, &failed));
+  T_EQ_INT(failed, SY_CLASS_BAD_RESPONSE);
+  const char *err = "data: {\"error\":{\"message\":\"boom\",\"type\":\"server_error\"}}\n\n";
+  free(stream_split(SY_PROVIDER_OPENAI, err, 3, 9, &content, &done, &failed));
+  T_EQ_INT(failed, SY_CLASS_SERVER);
+}
+
 void suite_providers(void) {
+  test_streams_at_every_split();
+  test_stream_failures();
   test_requests();
   test_classification();
   test_anthropic_answer();

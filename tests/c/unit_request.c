@@ -434,7 +434,102 @@ static void test_failing_allocations(void) {
   }
 }
 
+#define SSE_OK                                                                                     \
+  "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"            \
+  "\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n"                                     \
+  "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"            \
+  "\"delta\":{\"content\":\"streamed\"}}]}\n\n"                                                    \
+  "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"            \
+  "\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n"
+#define SSE_CUT                                                                                    \
+  "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"            \
+  "\"delta\":{\"content\":\"half\"}}]}\n\n"
+#define SSE_ANTHROPIC_OVERLOADED                                                                   \
+  "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\"}}\n\n"        \
+  "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","              \
+  "\"message\":\"Overloaded\"}}\n\n"
+#define STREAM_CHAT(model)                                                                         \
+  "{\"model\":\"" model "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]" \
+                        "}"
+
+static void test_stream_commits_and_forwards(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("g", "a", "") "]}");
+  sim_answer ok = {200, 10, "content-type:text/event-stream\n", SSE_OK};
+  sim_upstream_add(&s, "a", NULL, 0, &ok);
+  int32_t id = sim_begin(&s, STREAM_CHAT("g"));
+  sim_run(&s, 1000);
+  const char *d = delivered(&s, id);
+  T_CONTAINS(d, "\"status\":200,\"stream\":true");
+  T_CONTAINS(s.chunks.data, "\"content\":\"streamed\"");
+  T_CONTAINS(s.chunks.data, "data: [DONE]\n\n");
+  T_EQ_INT(sim_count_events(&s, "first_token"), 1);
+  T_CONTAINS(s.fetches[0].body, "\"stream\":true,\"stream_options\":{\"include_usage\":true}");
+  sim_free(&s);
+}
+
+static void test_stream_fails_before_first_token_invisibly(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("claude", "an", "") "," DEP(
+                "gpt", "b", "") "],"
+                                "\"router_settings\":{\"fallbacks\":[{\"claude\":[\"gpt\"]}]}}");
+  /* an: a stream that reports overloaded, in band, before any content */
+  sim_answer over = {200, 10, NULL, SSE_ANTHROPIC_OVERLOADED};
+  sim_answer ok = {200, 10, NULL, SSE_OK};
+  sim_upstream_add(&s, "an", NULL, 0, &over);
+  sim_upstream_add(&s, "b", NULL, 0, &ok);
+  int32_t id = sim_begin(&s, STREAM_CHAT("claude"));
+  sim_run(&s, 1000);
+  T_CONTAINS(delivered(&s, id), "\"stream\":true");
+  T_CONTAINS(s.events.data, "\"class\":\"overloaded\"");
+  T_EQ_INT(sim_count_events(&s, "fallback"), 1);
+  /* The client saw only the fallback's stream, from its first chunk. */
+  static const char first[] = "data: {\"id\":\"c\",";
+  T_CHECK(strncmp(s.chunks.data, first, sizeof first - 1) == 0);
+  T_CHECK(strstr(s.chunks.data, "Overloaded") == NULL);
+  sim_free(&s);
+}
+
+static void test_stream_first_token_timeout(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("g", "a", ",\"order\":1") "," DEP(
+                "g", "b", ",\"order\":2") "],\"router_settings\":{\"stream_timeout\":1.5}}");
+  sim_answer ok = {200, 10, NULL, SSE_OK};
+  sim_upstream_add(&s, "a", &HANG, 1, &ok);
+  sim_upstream_add(&s, "b", NULL, 0, &ok);
+  int32_t id = sim_begin(&s, STREAM_CHAT("g"));
+  sim_advance(&s, 1499);
+  T_EQ_INT(s.nfetches, 1);
+  sim_advance(&s, 1);
+  T_EQ_INT(s.nfetches, 2); /* a is given up at exactly stream_timeout */
+  T_CHECK(s.fetches[0].aborted);
+  sim_run(&s, 1000);
+  T_CONTAINS(delivered(&s, id), "\"deployment\":\"b\"");
+  sim_free(&s);
+}
+
+static void test_stream_cut_after_first_token(void) {
+  sim s;
+  start(&s,
+        "{\"model_list\":[" DEP("g", "a", ",\"order\":1") "," DEP("g", "b", ",\"order\":2") "]}");
+  sim_answer cut = {200, 10, NULL, SSE_CUT};
+  sim_upstream_add(&s, "a", NULL, 0, &cut);
+  sim_upstream_add(&s, "b", NULL, 0, &OK);
+  int32_t id = sim_begin(&s, STREAM_CHAT("g"));
+  sim_run(&s, 1000);
+  const char *d = delivered(&s, id);
+  T_CONTAINS(d, "\"status\":502");
+  T_EQ_INT(s.nfetches, 1); /* no retry once content reached the client */
+  T_CONTAINS(s.chunks.data, "\"content\":\"half\"");
+  T_CONTAINS(s.chunks.data, "data: {\"error\":{\"message\":\"the upstream stream was cut");
+  sim_free(&s);
+}
+
 void suite_request(void) {
+  test_stream_commits_and_forwards();
+  test_stream_fails_before_first_token_invisibly();
+  test_stream_first_token_timeout();
+  test_stream_cut_after_first_token();
   test_retry_goes_to_sibling_at_once();
   test_backoff_single_deployment();
   test_retry_after_is_honoured();

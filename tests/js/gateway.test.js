@@ -142,3 +142,70 @@ test('shutdown drains: a request in flight is answered, new connections are refu
   await closing;
   await up.close();
 });
+
+// Streaming through the gateway, with the openai client's own SSE parser.
+test('streams: failure before the first token falls back invisibly', async () => {
+  mock.configure('an-over', { overloaded: true });
+  const gw = await startGateway(`
+model_list:
+  - {model_name: claude, litellm_params: {model: anthropic/claude, api_base: ${upstream.url}/an-over, api_key: k}}
+  - {model_name: gpt, litellm_params: {model: openai/gpt-4o, api_base: ${upstream.url}/gpt-ok/v1, api_key: k}, model_info: {id: gpt-ok}}
+router_settings: {fallbacks: [{claude: [gpt]}]}
+`, { port: 0, env: {}, log: () => {} });
+  const c = new OpenAI({ apiKey: 'x', baseURL: `${gw.url}/v1`, maxRetries: 0 });
+  const { data: stream, response } = await c.chat.completions.create({ model: 'claude', messages: msg, stream: true }).withResponse();
+  assert.equal(response.headers.get('x-switchyard-deployment'), 'gpt-ok');
+  assert.equal(response.headers.get('x-switchyard-attempts'), '2');
+  let text = '';
+  for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+  assert.match(text, /Hello from gpt-ok/);
+  await gw.close();
+});
+
+test('streams: a slow first token triggers stream_timeout; a cut after it ends with an error event', async () => {
+  mock.configure('slowtok', { firstTokenMs: 2000 });
+  mock.configure('fast', {});
+  mock.configure('cutting', { cutAfterChunks: 2, tokenIntervalMs: 50 });
+  const gw = await startGateway(`
+model_list:
+  - {model_name: g, litellm_params: {model: openai/m, api_base: ${upstream.url}/slowtok/v1, order: 1}, model_info: {id: slowtok}}
+  - {model_name: g, litellm_params: {model: openai/m, api_base: ${upstream.url}/fast/v1, order: 2}, model_info: {id: fast}}
+  - {model_name: cut, litellm_params: {model: openai/m, api_base: ${upstream.url}/cutting/v1}}
+router_settings: {stream_timeout: 0.3}
+`, { port: 0, env: {}, log: () => {} });
+  const c = new OpenAI({ apiKey: 'x', baseURL: `${gw.url}/v1`, maxRetries: 0 });
+  const t0 = Date.now();
+  const { data: s1, response } = await c.chat.completions.create({ model: 'g', messages: msg, stream: true }).withResponse();
+  assert.equal(response.headers.get('x-switchyard-deployment'), 'fast');
+  for await (const _ of s1); // drains
+  assert.ok(Date.now() - t0 < 1500, 'did not wait for the slow first token');
+  const s2 = await c.chat.completions.create({ model: 'cut', messages: [{ role: 'user', content: 'a long answer please, many words' }], stream: true });
+  let got = '';
+  const err = await (async () => { for await (const ch of s2) got += ch.choices[0]?.delta?.content ?? ''; })().catch((e) => e);
+  assert.ok(got.length > 0, 'content arrived before the cut');
+  assert.ok(err instanceof OpenAI.APIError, `the client sees an error event, got ${err}`);
+  assert.match(err.message, /cut/);
+  await gw.close();
+});
+
+test('streams: a client that disconnects aborts the upstream attempt', async () => {
+  mock.configure('trickle', { tokenIntervalMs: 200 });
+  const gw = await startGateway(`
+model_list:
+  - {model_name: t, litellm_params: {model: openai/m, api_base: ${upstream.url}/trickle/v1}}
+`, { port: 0, env: {}, log: () => {} });
+  const ac = new AbortController();
+  const res = await fetch(`${gw.url}/v1/chat/completions`, {
+    method: 'POST', signal: ac.signal,
+    body: JSON.stringify({ model: 't', stream: true, messages: [{ role: 'user', content: 'one two three four five six' }] }),
+  });
+  const reader = res.body.getReader();
+  await reader.read();
+  ac.abort();
+  for (let i = 0; i < 50 && gw.router.inflight > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(gw.router.inflight, 0, 'nothing stays in flight');
+  for (let i = 0; i < 50 && mock.calls.filter((x) => x.deployment === 'trickle').at(-1)?.outcome === 'pending'; i++)
+    await new Promise((r) => setTimeout(r, 20));
+  assert.notEqual(mock.calls.filter((x) => x.deployment === 'trickle').at(-1).outcome, 'ok', 'the upstream stream was aborted, not finished');
+  await gw.close();
+});

@@ -88,6 +88,7 @@ export async function runOnWasm(module, input) {
     timerStart: (t, ms) => schedule(t, null, ms),
     timerCancel: (t) => unschedule(t, false),
     deliver: (id, json) => deliveries.push({ id, answer: JSON.parse(json) }),
+    chunk: () => {},
     emit: (json) => events.push(json),
     kvGet: (k) => live(k)?.value,
     kvPut: (k, v, ttl) => kv.set(k, { value: v, expires: ttl > 0 ? now + ttl : 0 }),
