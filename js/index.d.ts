@@ -41,7 +41,7 @@ export declare class MemoryStore implements KeyValueStore {
 /** One event of the core: every decision it makes. Never holds an API key. */
 export interface RouterEvent {
   t: number;
-  type: 'request' | 'attempt_start' | 'attempt_end' | 'backoff' | 'cooldown' | 'fallback' | 'deliver' | 'config_warning';
+  type: 'request' | 'attempt_start' | 'attempt_end' | 'first_token' | 'backoff' | 'cooldown' | 'fallback' | 'deliver' | 'config_warning';
   req?: number;
   [field: string]: unknown;
 }
@@ -127,10 +127,34 @@ export declare class SwitchyardError extends Error {
   retryAfterMs?: number;
 }
 
+export interface ChatCompletionChunk {
+  id: string;
+  object: 'chat.completion.chunk';
+  created: number;
+  model: string;
+  choices: Array<{ index: number; delta: { role?: string; content?: string | null; [k: string]: unknown }; finish_reason: string | null }>;
+  usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+  [k: string]: unknown;
+}
+
+/**
+ * A streamed answer, handed out when the stream committed at its first
+ * content token: failures before that were retried or fell back, or reject
+ * the completion. A failure after it throws from the iteration.
+ */
+export declare class ChunkStream implements AsyncIterable<ChatCompletionChunk> {
+  /** The route: model_group, deployment and attempts at the commit; complete once the stream ends. */
+  switchyard: Partial<Route>;
+  /** Stops the stream and aborts the upstream attempt. */
+  cancel(): void;
+  [Symbol.asyncIterator](): AsyncIterator<ChatCompletionChunk>;
+}
+
 export declare class Router {
   /** Builds a router from a LiteLLM proxy config (object or YAML text). Rejects naming the bad key. */
   static create(config: object | string, options?: RouterOptions): Promise<Router>;
   /** Serves one chat completion; rejects with a SwitchyardError. */
+  completion(body: ChatCompletionRequest & { stream: true }): Promise<ChunkStream>;
   completion(body: ChatCompletionRequest): Promise<ChatCompletion>;
   /** Requests in flight in the core. */
   readonly inflight: number;
