@@ -1,5 +1,6 @@
 /* fuzz_response.c: upstream answers on any bytes, for every provider kind
- * and a spread of statuses: always classified, never a crash or leak. The
+ * and a spread of statuses: always classified, never a crash or leak; and
+ * the same bytes through the stream translator. The
  * first byte picks the provider and status; the next picks where the
  * header block ends; the rest is headers then body. */
 #include <stdint.h>
@@ -38,6 +39,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   if (rc == 0 && o.cls != SY_CLASS_OK && o.message.len == 0) __builtin_trap();
   sy_outcome_free(&o);
+
+  /* The same bytes as a stream, split where the header length says: the
+   * translator must fail cleanly or emit only well-formed frames. */
+  sy_stream *s = sy_stream_new(kind, 1.7e12);
+  if (s) {
+    sy_buf out;
+    sy_buf_init(&out);
+    sy_stream_feed(s, headers, hlen, &out);
+    sy_stream_feed(s, body, blen, &out);
+    sy_stream_finish(s, &out);
+    const char *msg = NULL;
+    if (sy_stream_failure(s, &msg) != SY_CLASS_OK && (!msg || !*msg)) __builtin_trap();
+    for (const char *f = out.data; f && *f;) { /* every frame is "data: <json or [DONE]>" */
+      const char *end = strstr(f, "\n\n");
+      if (strncmp(f, "data: ", 6) || !end) __builtin_trap();
+      if (strncmp(f + 6, "[DONE]", 6)) {
+        cJSON *doc = cJSON_ParseWithLength(f + 6, (size_t)(end - f - 6));
+        if (!doc) __builtin_trap();
+        cJSON_Delete(doc);
+      }
+      f = end + 2;
+    }
+    sy_buf_free(&out);
+    sy_stream_free(s);
+  }
   if (sy_heap_bytes() != base) __builtin_trap();
   return 0;
 }

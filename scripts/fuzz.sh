@@ -11,7 +11,8 @@ for t in fuzz/fuzz_*.c; do
   name=$(basename "$t" .c)
   work=$(mktemp -d)
   cp fuzz/corpus/"${name#fuzz_}"/* "$work"/
-  build/fuzz/"$name" -max_total_time="$SECS" -rss_limit_mb=2048 -print_final_stats=1 "$work" 2>&1 |
+  build/fuzz/"$name" -max_total_time="$SECS" -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix=build/fuzz/ "$work" 2>&1 |
     grep -E 'stat::number_of_executed_units|stat::new_units_added|ERROR|SUMMARY' | sed "s/^/$name: /"
   rm -rf "$work"
 done

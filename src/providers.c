@@ -635,6 +635,10 @@ static sy_class error_class(const cJSON *err) {
   return SY_CLASS_SERVER;
 }
 
+/* |data| as exactly one JSON value: trailing bytes make it malformed, so
+ * nothing the client receives was silently dropped. */
+static cJSON *parse_event(const char *data) { return cJSON_ParseWithOpts(data, NULL, 1); }
+
 /* One complete event: |event| name (may be empty) and its |data|. */
 static void stream_event(sy_stream *s, const char *event, const char *data, sy_buf *out) {
   if (s->kind != SY_PROVIDER_ANTHROPIC) {
@@ -642,7 +646,7 @@ static void stream_event(sy_stream *s, const char *event, const char *data, sy_b
       s->done = 1;
       return;
     }
-    cJSON *doc = cJSON_Parse(data);
+    cJSON *doc = parse_event(data);
     if (!cJSON_IsObject(doc)) {
       cJSON_Delete(doc);
       stream_fail(s, SY_CLASS_BAD_RESPONSE, "upstream stream sent an event that is not JSON");
@@ -665,15 +669,28 @@ static void stream_event(sy_stream *s, const char *event, const char *data, sy_b
       if (!strcmp(str_at(c, "finish_reason"), "content_filter"))
         stream_fail(s, SY_CLASS_CONTENT_POLICY, "the provider's content filter stopped the answer");
     }
-    cJSON_Delete(doc);
-    if (s->failed) return;
+    if (s->failed) {
+      cJSON_Delete(doc);
+      return;
+    }
     sy_buf_puts(out, "data: ");
-    sy_buf_puts(out, data);
+    if (strpbrk(data, "\r\n")) {
+      /* A multi-line data field: one line for the client's SSE parser. */
+      char *flat = cJSON_PrintUnformatted(doc);
+      if (flat)
+        sy_buf_puts(out, flat);
+      else
+        out->oom = 1;
+      cJSON_free(flat);
+    } else {
+      sy_buf_puts(out, data); /* the usual case: forwarded as it came */
+    }
     sy_buf_puts(out, "\n\n");
+    cJSON_Delete(doc);
     return;
   }
   if (!strcmp(event, "ping")) return;
-  cJSON *doc = cJSON_Parse(data);
+  cJSON *doc = parse_event(data);
   if (!cJSON_IsObject(doc)) {
     cJSON_Delete(doc);
     stream_fail(s, SY_CLASS_BAD_RESPONSE, "upstream stream sent an event that is not JSON");
@@ -760,7 +777,10 @@ int sy_stream_feed(sy_stream *s, const char *bytes, size_t n, sy_buf *out) {
       line = eol + 1;
     }
     int oom = event.oom || data.oom;
-    if (!oom && data.len) stream_event(s, sy_buf_cstr(&event), sy_buf_cstr(&data), out);
+    if (!oom && data.len && memchr(data.data, '\0', data.len))
+      stream_fail(s, SY_CLASS_BAD_RESPONSE, "upstream stream event holds a NUL byte");
+    else if (!oom && data.len)
+      stream_event(s, sy_buf_cstr(&event), sy_buf_cstr(&data), out);
     sy_buf_free(&event);
     sy_buf_free(&data);
     size_t used = (size_t)(end - p) + skip;

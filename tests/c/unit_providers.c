@@ -285,6 +285,27 @@ static void test_stream_failures(void) {
   T_CHECK(content);
   free(stream_split(SY_PROVIDER_OPENAI, "data: {not json\n\n", 0, 0, &content, &done, &failed));
   T_EQ_INT(failed, SY_CLASS_BAD_RESPONSE);
+  /* Trailing bytes after the JSON value, and a NUL byte, are malformed. */
+  free(stream_split(SY_PROVIDER_OPENAI, "data: {\"choices\":[]}xyz\n\n", 0, 0, &content, &done,
+                    &failed));
+  T_EQ_INT(failed, SY_CLASS_BAD_RESPONSE);
+  static const char nul[] = "data: {\"choices\":[]}\0\n\n";
+  sy_stream *ns = sy_stream_new(SY_PROVIDER_OPENAI, 0);
+  sy_buf nout;
+  sy_buf_init(&nout);
+  sy_stream_feed(ns, nul, sizeof nul - 1, &nout);
+  T_EQ_INT(sy_stream_failure(ns, NULL), SY_CLASS_BAD_RESPONSE);
+  sy_stream_free(ns);
+  sy_buf_free(&nout);
+  /* A data field over two lines reaches the client as one line. */
+  char *flat =
+      stream_split(SY_PROVIDER_OPENAI,
+                   "data: {\"choices\":[{\"index\":0,\ndata: \"delta\":{\"content\":\"x\"}}]}"
+                   "\n\ndata: [DONE]\n\n",
+                   0, 0, &content, &done, &failed);
+  T_EQ_STR(flat, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}]}\n\ndata: "
+                 "[DONE]\n\n");
+  free(flat);
   const char *err = "data: {\"error\":{\"message\":\"boom\",\"type\":\"server_error\"}}\n\n";
   free(stream_split(SY_PROVIDER_OPENAI, err, 3, 9, &content, &done, &failed));
   T_EQ_INT(failed, SY_CLASS_SERVER);
