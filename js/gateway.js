@@ -53,6 +53,7 @@ export async function startGateway(config, options = {}) {
         return sendError(res, 401, 'invalid or missing key: send Authorization: Bearer <master key>', 'authentication_error', 'invalid_api_key');
       }
       if (req.method === 'GET' && path === '/health/readiness') return send(res, 200, { status: 'healthy' });
+      if (req.method === 'GET' && path === '/health') return send(res, 200, healthReport(router));
       if (req.method === 'GET' && path === '/metrics') {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
         return res.end(metrics.render());
@@ -159,6 +160,23 @@ async function streamOut(req, res, stream, done) {
   }
   finished = true;
   res.end();
+}
+
+/** Each deployment's state: healthy, or cooling until when and why. */
+function healthReport(router) {
+  const now = Date.now();
+  const deployments = router.health().map((d) => ({
+    id: d.id,
+    model_group: d.model_group,
+    model: d.model,
+    state: d.cooling_until > now ? 'cooling' : 'healthy',
+    ...(d.cooling_until > now
+      ? { cooling_until: new Date(d.cooling_until).toISOString(), cooling_ms_left: Math.round(d.cooling_until - now), reason: d.reason }
+      : {}),
+    recent_failures: d.failures,
+  }));
+  const healthy = deployments.filter((d) => d.state === 'healthy').length;
+  return { healthy_count: healthy, unhealthy_count: deployments.length - healthy, deployments };
 }
 
 function routeHeaders(res, route) {

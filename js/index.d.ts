@@ -156,6 +156,8 @@ export declare class Router {
   /** Serves one chat completion; rejects with a SwitchyardError. */
   completion(body: ChatCompletionRequest & { stream: true }): Promise<ChunkStream>;
   completion(body: ChatCompletionRequest): Promise<ChatCompletion>;
+  /** Every deployment with its health now, as the core sees it. API keys are never included. */
+  health(): Array<{ id: string; model_group: string; model: string; cooling_until: number; reason: string | null; failures: number }>;
   /** Requests in flight in the core. */
   readonly inflight: number;
   /** Live bytes of the core's heap. */

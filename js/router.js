@@ -194,6 +194,12 @@ export class Router {
     });
   }
 
+  /**
+   * Every deployment with its health now: `cooling_until` (ms, 0 when
+   * healthy), the cooldown's `reason`, and `failures` in the current window.
+   */
+  health() { return this.#core.describe().deployments; }
+
   /** Requests in flight in the core. */
   get inflight() { return this.#core.inflight(); }
 

@@ -37,6 +37,33 @@ sy_ms sy_health_cool(const sy_host *h, const char *id, sy_ms now, sy_ms duration
   return until;
 }
 
+void sy_health_describe(const sy_host *h, const char *id, sy_ms now, sy_ms *until, char *reason,
+                        size_t cap, double *failures) {
+  char key[KEY_MAX], val[96];
+  *until = 0;
+  if (cap) reason[0] = '\0';
+  size_t kl = make_key(key, "sy:cd:", id, NULL);
+  int32_t n = h->kv_get(h->user, key, kl, val, sizeof val - 1);
+  if (n >= 0 && (size_t)n < sizeof val) {
+    val[n] = '\0';
+    char *rest;
+    sy_ms t = strtod(val, &rest);
+    if (t > now) {
+      *until = t;
+      while (*rest == ' ')
+        rest++;
+      snprintf(reason, cap, "%s", rest);
+    }
+  }
+  kl = make_key(key, "sy:f:", id, NULL);
+  n = h->kv_get(h->user, key, kl, val, sizeof val - 1);
+  *failures = 0;
+  if (n >= 0 && (size_t)n < sizeof val) {
+    val[n] = '\0';
+    *failures = strtod(val, NULL);
+  }
+}
+
 double sy_health_count_failure(const sy_host *h, const char *id, sy_class c, bool per_class) {
   char key[KEY_MAX];
   size_t kl = make_key(key, "sy:f:", id, per_class ? sy_class_name(c) : NULL);

@@ -38,4 +38,11 @@ sy_ms sy_health_cool(const sy_host *h, const char *id, sy_ms now, sy_ms duration
  * |per_class|, else of every class. */
 double sy_health_count_failure(const sy_host *h, const char *id, sy_class c, bool per_class);
 
+/* sy_health_describe reads what is known of |id| at |now|: the cooldown
+ * deadline (0 when not cooling) and its reason, a class name written to
+ * |reason| (|cap| bytes, "" when not cooling), and the failures counted in
+ * the current window (all classes). */
+void sy_health_describe(const sy_host *h, const char *id, sy_ms now, sy_ms *until, char *reason,
+                        size_t cap, double *failures);
+
 #endif /* SY_HEALTH_H */

@@ -53,6 +53,8 @@
  *   sy_on_error(router, attempt i32, msg i32, len i32)    transport failure
  *   sy_on_timer(router, timer i32)
  *   sy_router_inflight(router) -> i32         requests not yet delivered
+ *   sy_router_describe(router) -> i32         NUL-terminated JSON of the
+ *       deployments and their health (request.h), valid until the next call
  * The wasi build also exports _initialize (call it once first).
  *
  * deliver JSON:

@@ -72,6 +72,7 @@ static const sy_host wasm_host = {.now_ms = w_now,
 typedef struct handle {
   sy_router *router;
   sy_buf error;
+  sy_buf describe; /* the last sy_router_describe answer */
 } handle;
 
 EXPORT("sy_alloc") void *x_alloc(int32_t n) { return sy_malloc(n > 0 ? (size_t)n : 1); }
@@ -99,6 +100,7 @@ EXPORT("sy_router_free") void x_router_free(handle *h) {
   if (!h) return;
   sy_router_free(h->router);
   sy_buf_free(&h->error);
+  sy_buf_free(&h->describe);
   sy_free(h);
 }
 
@@ -130,6 +132,15 @@ EXPORT("sy_on_error") void x_on_error(handle *h, int32_t a, const char *msg, int
 
 EXPORT("sy_on_timer") void x_on_timer(handle *h, int32_t timer) {
   if (h->router) sy_router_on_timer(h->router, timer, imp_now_ms());
+}
+
+/* The deployments and their health as NUL-terminated JSON, valid until the
+ * next call; 0 when out of memory. */
+EXPORT("sy_router_describe") const char *x_describe(handle *h) {
+  if (!h->router) return NULL;
+  sy_buf_reset(&h->describe);
+  if (sy_router_describe(h->router, imp_now_ms(), &h->describe) < 0) return NULL;
+  return sy_buf_cstr(&h->describe);
 }
 
 EXPORT("sy_router_inflight") int32_t x_inflight(handle *h) {

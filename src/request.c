@@ -898,6 +898,35 @@ void sy_router_free(sy_router *r) {
 
 size_t sy_router_inflight(const sy_router *r) { return r->inflight; }
 
+int sy_router_describe(sy_router *r, sy_ms now, sy_buf *out) {
+  sy_buf_puts(out, "{\"deployments\":[");
+  for (size_t i = 0; i < r->cfg->ndeps; i++) {
+    const sy_deployment *d = &r->cfg->deps[i];
+    sy_ms until;
+    double failures;
+    char reason[32];
+    sy_health_describe(&r->host, d->id, now, &until, reason, sizeof reason, &failures);
+    sy_buf_puts(out, i ? ",{\"id\":" : "{\"id\":");
+    sy_buf_json_str(out, d->id, strlen(d->id));
+    sy_buf_puts(out, ",\"model_group\":");
+    sy_buf_json_str(out, d->group, strlen(d->group));
+    sy_buf_puts(out, ",\"model\":");
+    sy_buf_json_str(out, d->model, strlen(d->model));
+    sy_buf_puts(out, ",\"cooling_until\":");
+    sy_buf_json_num(out, until);
+    sy_buf_puts(out, ",\"reason\":");
+    if (*reason)
+      sy_buf_json_str(out, reason, strlen(reason));
+    else
+      sy_buf_puts(out, "null");
+    sy_buf_puts(out, ",\"failures\":");
+    sy_buf_json_num(out, failures);
+    sy_buf_putc(out, '}');
+  }
+  sy_buf_puts(out, "]}");
+  return out->oom ? SY_ERR_NOMEM : SY_OK;
+}
+
 /* Takes the router-only keys out of the client body into |q|. Returns NULL
  * or the complaint to answer with 400. */
 static const char *take_request_keys(request *q, sy_ms *timeout_ms) {

@@ -65,6 +65,12 @@ void sy_router_on_error(sy_router *r, int32_t attempt, const char *msg, size_t l
 /* Timer |timer| (from a timer_start call) fired. Stale timers are ignored. */
 void sy_router_on_timer(sy_router *r, int32_t timer, sy_ms now);
 
+/* sy_router_describe appends to |out| the router's deployments and their
+ * health at |now|, as JSON: {"deployments":[{"id","model_group","model",
+ * "cooling_until" (ms, 0 when healthy),"reason","failures"}]}. API keys
+ * are never part of it. Returns 0 or SY_ERR_NOMEM. */
+int sy_router_describe(sy_router *r, sy_ms now, sy_buf *out);
+
 /* Requests begun and not yet delivered. */
 size_t sy_router_inflight(const sy_router *r);
 

@@ -51,6 +51,12 @@ export class Core {
   // Memory can grow during any call, so views are made fresh each time.
   #u8() { return new Uint8Array(this.#x.memory.buffer); }
   #str(ptr, len) { return dec.decode(this.#u8().subarray(ptr, ptr + len)); }
+  #cstr(ptr) {
+    const u8 = this.#u8();
+    let end = ptr;
+    while (u8[end] !== 0) end++;
+    return this.#str(ptr, end - ptr);
+  }
 
   #imports(host) {
     return {
@@ -99,10 +105,7 @@ export class Core {
     if (r === 0) throw new RangeError('switchyard core: out of memory creating the router');
     const errPtr = this.#x.sy_router_error(r);
     if (errPtr !== 0) {
-      const u8 = this.#u8();
-      let end = errPtr;
-      while (u8[end] !== 0) end++;
-      const message = this.#str(errPtr, end - errPtr);
+      const message = this.#cstr(errPtr);
       this.#x.sy_router_free(r);
       throw new Error(`invalid config: ${message}`);
     }
@@ -135,6 +138,13 @@ export class Core {
   }
 
   onTimer(timer) { this.#x.sy_on_timer(this.#router, timer); }
+
+  /** The deployments and their health now, as the core sees them. */
+  describe() {
+    const p = this.#x.sy_router_describe(this.#router);
+    if (p === 0) throw new RangeError('switchyard core: out of memory');
+    return JSON.parse(this.#cstr(p));
+  }
 
   /** Requests begun and not yet delivered. */
   inflight() { return this.#x.sy_router_inflight(this.#router); }

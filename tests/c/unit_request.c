@@ -450,7 +450,7 @@ static void test_failing_allocations(void) {
   "\"message\":\"Overloaded\"}}\n\n"
 #define STREAM_CHAT(model)                                                                         \
   "{\"model\":\"" model "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]" \
-                        "}"
+  "}"
 
 static void test_stream_commits_and_forwards(void) {
   sim s;
@@ -525,7 +525,33 @@ static void test_stream_cut_after_first_token(void) {
   sim_free(&s);
 }
 
+static void test_describe(void) {
+  sim s;
+  start(&s,
+        "{\"model_list\":[" DEP("g", "a", ",\"order\":1") "," DEP("g", "b", ",\"order\":2") "]}");
+  sim_answer limited = {429, 10, NULL, ERR_429};
+  sim_upstream_add(&s, "a", &limited, 1, &OK);
+  sim_upstream_add(&s, "b", NULL, 0, &OK);
+  sim_begin(&s, CHAT("g"));
+  sim_run(&s, 100);
+  sy_buf out;
+  sy_buf_init(&out);
+  T_EQ_INT(sy_router_describe(s.router, s.now, &out), 0);
+  T_CONTAINS(out.data, "{\"id\":\"a\",\"model_group\":\"g\",\"model\":\"openai/m\","
+                       "\"cooling_until\":5010,\"reason\":\"rate_limit\",\"failures\":0}");
+  T_CONTAINS(out.data, "{\"id\":\"b\",\"model_group\":\"g\",\"model\":\"openai/m\","
+                       "\"cooling_until\":0,\"reason\":null,\"failures\":0}");
+  T_CHECK(strstr(out.data, "sk-secret") == NULL);
+  sy_buf_reset(&out);
+  sy_router_describe(s.router, 5010, &out); /* healthy again at the deadline */
+  T_CONTAINS(out.data, "{\"id\":\"a\",\"model_group\":\"g\",\"model\":\"openai/m\","
+                       "\"cooling_until\":0,\"reason\":null");
+  sy_buf_free(&out);
+  sim_free(&s);
+}
+
 void suite_request(void) {
+  test_describe();
   test_stream_commits_and_forwards();
   test_stream_fails_before_first_token_invisibly();
   test_stream_first_token_timeout();

@@ -62,6 +62,21 @@ test('every deployment rate limited: 429 with retry-after, as RateLimitError', a
   assert.equal(err.error.code, 'rate_limit_exceeded');
 });
 
+test('/health shows each deployment, the rate-limited ones cooling with their reason', async () => {
+  const r = await fetch(`${gateway.url}/health`, { headers: { authorization: `Bearer ${MASTER}` } });
+  const h = await r.json();
+  // The 429 test above re-cooled the deployment of its last attempt for the
+  // provider's 7 s retry-after (the other's cooldown may have run out during
+  // that request's own 7 s wait).
+  const cooling = h.deployments.filter((d) => d.model_group === 'busy' && d.state === 'cooling');
+  assert.ok(cooling.length >= 1);
+  assert.equal(cooling[0].reason, 'rate_limit');
+  assert.ok(cooling[0].cooling_ms_left > 0 && cooling[0].cooling_ms_left <= 7000);
+  assert.equal(h.deployments.find((d) => d.id === 'mini').state, 'healthy');
+  assert.equal(h.healthy_count + h.unhealthy_count, 4);
+  assert.equal(JSON.stringify(h).includes('sk-up-'), false);
+});
+
 test('unknown model: 404 NotFoundError; bad request: 400 BadRequestError', async () => {
   const nf = await client.chat.completions.create({ model: 'nope', messages: msg }).catch((e) => e);
   assert.ok(nf instanceof OpenAI.NotFoundError);
