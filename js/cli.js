@@ -10,10 +10,10 @@ import { startGateway } from './gateway.js';
 const DEMO_CONFIG = (mock) => `
 model_list:
   - model_name: gpt-4o
-    litellm_params: {model: openai/gpt-4o, api_base: ${mock}/flaky/v1, api_key: mock-key}
+    litellm_params: {model: openai/gpt-4o, api_base: ${mock}/flaky/v1, api_key: mock-key, order: 1}
     model_info: {id: gpt-4o-flaky}
   - model_name: gpt-4o
-    litellm_params: {model: openai/gpt-4o, api_base: ${mock}/steady/v1, api_key: mock-key}
+    litellm_params: {model: openai/gpt-4o, api_base: ${mock}/steady/v1, api_key: mock-key, order: 2}
     model_info: {id: gpt-4o-steady}
   - model_name: claude
     litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: ${mock}/claude-down, api_key: mock-key}
@@ -25,6 +25,25 @@ router_settings:
   fallbacks: [{claude: [gpt-4o-mini]}]
   allowed_fails: 1
 `;
+
+/** Two requests through the gateway itself, showing a retry and a fallback. */
+async function demonstrate(url) {
+  const ask = async (model, what) => {
+    const res = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'Say hello' }] }),
+    });
+    const body = await res.json();
+    const h = (n) => res.headers.get(`x-switchyard-${n}`);
+    console.error(`switchyard demo: ${model} (${what}): HTTP ${res.status}, answered by deployment ${h('deployment')} ` +
+      `of group ${h('model-group')} after ${h('attempts')} attempt(s): "${body.choices?.[0]?.message?.content}"`);
+  };
+  await ask('gpt-4o', 'gpt-4o-flaky answers 503, retried on gpt-4o-steady');
+  await ask('claude', 'claude-down refuses connections, served by the gpt-4o-mini fallback');
+  console.error(`switchyard demo: try it yourself:\n  curl -si ${url}/v1/chat/completions -H 'content-type: application/json' ` +
+    `-d '{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}'`);
+}
 
 const USAGE = 'usage: switchyard serve [--config config.yaml] [--port 4000] [--host 127.0.0.1]';
 
@@ -44,7 +63,8 @@ async function main() {
   } else {
     const { createMockProvider } = await import('./mock/index.js');
     const mock = createMockProvider();
-    mock.configure('flaky', { failRate: 0.5, latencyMs: 80 });
+    // flaky: its first answer is a 503 (so the startup demo shows a retry), then it fails half the time.
+    mock.configure('flaky', { statuses: [503], failRate: 0.5, latencyMs: 80 });
     mock.configure('steady', { latencyMs: 120 });
     mock.configure('claude-down', { down: true });
     mock.configure('mini', { latencyMs: 60 });
@@ -60,6 +80,7 @@ async function main() {
     return 1;
   }
   console.error(`switchyard: gateway on ${gateway.url}${mockServer ? ` (embedded demo config, mock provider on ${mockServer.url})` : ''}`);
+  if (mockServer) await demonstrate(gateway.url);
   const stop = async () => {
     await gateway.close();
     await mockServer?.close();

@@ -224,3 +224,17 @@ model_list:
   assert.notEqual(mock.calls.filter((x) => x.deployment === 'trickle').at(-1).outcome, 'ok', 'the upstream stream was aborted, not finished');
   await gw.close();
 });
+
+test('npm start: the embedded demo shows a retry and a fallback, then SIGTERM stops it cleanly', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['js/cli.js', 'serve', '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  for (let i = 0; i < 200 && (err.match(/switchyard demo: (gpt-4o|claude)/g) ?? []).length < 2; i++)
+    await new Promise((r) => setTimeout(r, 25));
+  assert.match(err, /gpt-4o .*answered by deployment gpt-4o-steady of group gpt-4o after 2 attempt/);
+  assert.match(err, /claude .*answered by deployment gpt-4o-mini of group gpt-4o-mini after 2 attempt/);
+  const exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  assert.equal(await exit, 0);
+});
