@@ -6,6 +6,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import { Router, SwitchyardError } from './index.js';
 import { resolveConfig } from './config.js';
 import { Metrics } from './metrics.js';
+import { Alerts } from './alerts.js';
 
 /** Bodies above this are refused with 413 before they are read to the end. */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -23,15 +24,20 @@ export async function startGateway(config, options = {}) {
   const masterKey = resolved?.general_settings?.master_key;
   const groups = [...new Set((resolved?.model_list ?? []).map((d) => d.model_name))];
   const metrics = new Metrics();
+  const log = options.log ?? ((line) => process.stdout.write(line + '\n'));
+  const alerting = resolved?.router_settings?.alerting;
+  const alerts = alerting ? new Alerts(alerting, { log }) : null;
   const router = await Router.create(resolved, {
     env,
     fetch: options.fetch,
     onEvent: (ev) => {
       if (ev.type === 'config_warning') process.stderr.write(`switchyard: config ${ev.path}: ${ev.message}\n`);
-      else metrics.observe(ev);
+      else {
+        metrics.observe(ev);
+        alerts?.observe(ev);
+      }
     },
   });
-  const log = options.log ?? ((line) => process.stdout.write(line + '\n'));
   const maxBody = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const keyDigest = masterKey ? createHash('sha256').update(String(masterKey)).digest() : null;
 

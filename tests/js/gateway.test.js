@@ -238,3 +238,35 @@ test('npm start: the embedded demo shows a retry and a fallback, then SIGTERM st
   child.kill('SIGTERM');
   assert.equal(await exit, 0);
 });
+
+test('alerts: a webhook POST when a deployment cools, once per deployment per window', async () => {
+  const { createServer } = await import('node:http');
+  const received = [];
+  const hook = createServer((req, res) => {
+    let b = '';
+    req.on('data', (d) => (b += d)).on('end', () => { received.push(JSON.parse(b)); res.end('ok'); });
+  });
+  await new Promise((r) => hook.listen(0, '127.0.0.1', r));
+  mock.configure('al-a', { statuses: [429, 429, 429] });
+  const gw = await startGateway(`
+model_list:
+  - {model_name: g, litellm_params: {model: openai/m, api_base: ${upstream.url}/al-a/v1, order: 1}, model_info: {id: al-a}}
+  - {model_name: g, litellm_params: {model: openai/m, api_base: ${upstream.url}/al-b/v1, order: 2}, model_info: {id: al-b}}
+router_settings:
+  cooldown_time: 0.05
+  alerting: {webhook_url: "http://127.0.0.1:${hook.address().port}/hook", window: 60}
+`, { port: 0, env: {}, log: () => {} });
+  const c = new OpenAI({ apiKey: 'x', baseURL: `${gw.url}/v1`, maxRetries: 0 });
+  for (let i = 0; i < 3; i++) {
+    await c.chat.completions.create({ model: 'g', messages: msg });
+    await new Promise((r) => setTimeout(r, 60)); // past the 50 ms cooldown: al-a is tried again
+  }
+  for (let i = 0; i < 50 && received.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(received.length, 1, 'three cooldowns of al-a, one alert in the window');
+  assert.equal(received[0].alert, 'cooldown');
+  assert.equal(received[0].deployment, 'al-a');
+  assert.equal(received[0].reason, 'rate_limit');
+  await gw.close();
+  await new Promise((r) => hook.close(r));
+});
