@@ -8,7 +8,7 @@ const labels = (o) => `{${Object.entries(o).map(([k, v]) => `${k}="${esc(v)}"`).
 
 export class Metrics {
   #counters = new Map(); // name -> Map(labelText -> value)
-  #hist = new Map(); // labelText -> {buckets[], sum, count}
+  #hist = new Map(); // metric name -> Map(labelText -> {buckets[], sum, count})
   #groupOf = new Map(); // request id -> the model group it asked for
 
   #inc(name, l, by = 1) {
@@ -18,11 +18,25 @@ export class Metrics {
     m.set(key, (m.get(key) ?? 0) + by);
   }
 
+  #observe(name, l, seconds) {
+    if (!this.#hist.has(name)) this.#hist.set(name, new Map());
+    const m = this.#hist.get(name);
+    const key = labels(l);
+    let h = m.get(key);
+    if (!h) m.set(key, (h = { buckets: BUCKETS.map(() => 0), sum: 0, count: 0 }));
+    BUCKETS.forEach((b, i) => { if (seconds <= b) h.buckets[i]++; });
+    h.sum += seconds;
+    h.count++;
+  }
+
   /** Feeds one core event. */
   observe(ev) {
     switch (ev.type) {
       case 'attempt_start':
         if (!this.#groupOf.has(ev.req)) this.#groupOf.set(ev.req, ev.group);
+        break;
+      case 'first_token':
+        this.#observe('switchyard_time_to_first_token_seconds', { model_group: ev.group, deployment: ev.deployment }, ev.latency_ms / 1000);
         break;
       case 'attempt_end':
         this.#inc('switchyard_upstream_attempts_total', { deployment: ev.deployment, class: ev.class });
@@ -41,13 +55,7 @@ export class Metrics {
         this.#groupOf.delete(ev.req);
         this.#inc('switchyard_requests_total', { model_group: group, status: ev.status, class: ev.class ?? 'ok' });
         if (ev.attempts > 1) this.#inc('switchyard_retries_total', { model_group: group }, ev.attempts - 1 - ev.fallbacks);
-        const key = labels({ model_group: group });
-        let h = this.#hist.get(key);
-        if (!h) this.#hist.set(key, (h = { buckets: BUCKETS.map(() => 0), sum: 0, count: 0 }));
-        const s = ev.latency_ms / 1000;
-        BUCKETS.forEach((b, i) => { if (s <= b) h.buckets[i]++; });
-        h.sum += s;
-        h.count++;
+        this.#observe('switchyard_request_duration_seconds', { model_group: group }, ev.latency_ms / 1000);
         break;
       }
     }
@@ -68,14 +76,19 @@ export class Metrics {
       out.push(`# HELP ${name} ${text}`, `# TYPE ${name} counter`);
       for (const [l, v] of this.#counters.get(name) ?? []) out.push(`${name}${l} ${v}`);
     }
-    out.push('# HELP switchyard_request_duration_seconds Time from request to answer, retries and fallbacks included.');
-    out.push('# TYPE switchyard_request_duration_seconds histogram');
-    for (const [l, h] of this.#hist) {
-      const inner = l.slice(1, -1);
-      BUCKETS.forEach((b, i) => out.push(`switchyard_request_duration_seconds_bucket{${inner},le="${b}"} ${h.buckets[i]}`));
-      out.push(`switchyard_request_duration_seconds_bucket{${inner},le="+Inf"} ${h.count}`);
-      out.push(`switchyard_request_duration_seconds_sum${l} ${h.sum}`);
-      out.push(`switchyard_request_duration_seconds_count${l} ${h.count}`);
+    const histograms = {
+      switchyard_request_duration_seconds: 'Time from request to answer, retries and fallbacks included.',
+      switchyard_time_to_first_token_seconds: 'Streams: from the committed attempt\'s start to its first content token.',
+    };
+    for (const [name, text] of Object.entries(histograms)) {
+      out.push(`# HELP ${name} ${text}`, `# TYPE ${name} histogram`);
+      for (const [l, h] of this.#hist.get(name) ?? []) {
+        const inner = l.slice(1, -1);
+        BUCKETS.forEach((b, i) => out.push(`${name}_bucket{${inner},le="${b}"} ${h.buckets[i]}`));
+        out.push(`${name}_bucket{${inner},le="+Inf"} ${h.count}`);
+        out.push(`${name}_sum${l} ${h.sum}`);
+        out.push(`${name}_count${l} ${h.count}`);
+      }
     }
     return out.join('\n') + '\n';
   }

@@ -137,6 +137,11 @@ test('/metrics: Prometheus text fed by the core events, parsed', async () => {
   assert.ok(samples.get('switchyard_cooldowns_total{model_group="busy",deployment="busy-1",reason="rate_limit"}') >= 1);
   const count = samples.get('switchyard_request_duration_seconds_count{model_group="claude"}');
   assert.equal(samples.get('switchyard_request_duration_seconds_bucket{model_group="claude",le="+Inf"}'), count);
+  // a stream through the main gateway, then its time to first token is there
+  const s = await client.chat.completions.create({ model: 'mini', messages: msg, stream: true });
+  for await (const _ of s);
+  const again = await (await fetch(`${gateway.url}/metrics`, { headers: { authorization: `Bearer ${MASTER}` } })).text();
+  assert.match(again, /^switchyard_time_to_first_token_seconds_count\{model_group="mini",deployment="mini"\} 1$/m);
   const unauth = await fetch(`${gateway.url}/metrics`);
   assert.equal(unauth.status, 401);
 });
