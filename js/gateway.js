@@ -84,6 +84,21 @@ export async function startGateway(config, options = {}) {
         }
         return;
       }
+      if (req.method === 'POST' && (path === '/v1/embeddings' || path === '/embeddings')) {
+        const body = await readJson(req, maxBody);
+        try {
+          const answer = await router.embedding(body);
+          routeHeaders(res, answer.switchyard);
+          send(res, 200, answer);
+          logLine(log, req, path, 200, started, answer.switchyard);
+        } catch (err) {
+          if (!(err instanceof SwitchyardError)) throw err;
+          routeHeaders(res, err.route);
+          sendError(res, err.status, err.message, err.type, err.code);
+          logLine(log, req, path, err.status, started, err.route);
+        }
+        return;
+      }
       sendError(res, 404, `no route ${req.method} ${path}`, 'invalid_request_error', 'not_found');
     } catch (err) {
       if (err instanceof HttpError) return sendError(res, err.status, err.message, 'invalid_request_error', err.code);

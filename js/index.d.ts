@@ -22,7 +22,11 @@ export declare class ManualClock implements Clock {
   runAll(limitMs?: number): Promise<void>;
 }
 
-/** The key-value store the core keeps health in (cooldowns, failure windows). */
+/**
+ * The key-value store the core keeps health in (cooldowns, failure windows).
+ * Synchronous against a local view. A store that throws is warned about once
+ * and read as empty meanwhile: requests never fail because of it.
+ */
 export interface KeyValueStore {
   get(key: string): string | undefined;
   put(key: string, value: string, ttlMs: number): void;
@@ -59,7 +63,12 @@ export interface RouterOptions {
   /** Which build of the core: 'emscripten' (default, the one the package ships), 'clang'
    * (wasi-libc build, in a checkout of the repository), or a module or bytes. */
   wasm?: 'clang' | 'emscripten' | WebAssembly.Module | BufferSource;
-  /** Every event of the core. Default: config warnings to console.warn. */
+  /**
+   * Every event of the core. Default: config warnings to console.warn, once each.
+   * Called synchronously while the core runs: completion() and close() made from
+   * here start once it has returned, and health() throws. An exception thrown here
+   * is rethrown from a microtask of its own; the core carries on.
+   */
   onEvent?: (event: RouterEvent) => void;
 }
 
@@ -156,6 +165,8 @@ export declare class Router {
   /** Serves one chat completion; rejects with a SwitchyardError. */
   completion(body: ChatCompletionRequest & { stream: true }): Promise<ChunkStream>;
   completion(body: ChatCompletionRequest): Promise<ChatCompletion>;
+  /** Serves one embeddings request ({model, input}); rejects with a SwitchyardError. */
+  embedding(body: { model: string; input: string | string[] | number[] | number[][]; [k: string]: unknown }): Promise<{ object: 'list'; data: Array<{ object: 'embedding'; index: number; embedding: number[] | string }>; model: string; usage?: object; readonly switchyard: Route }>;
   /** Every deployment with its health now, as the core sees it. API keys are never included. */
   health(): Array<{ id: string; model_group: string; model: string; cooling_until: number; reason: string | null; failures: number }>;
   /** Requests in flight in the core. */

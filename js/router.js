@@ -179,18 +179,36 @@ export class Router {
    * @param {object} body
    * @returns {Promise<any>} the chat.completion (with a non-enumerable `switchyard` route), or a ChunkStream
    */
-  completion(body) {
+  completion(body) { return this.#request(body, false); }
+
+  /**
+   * Serves one OpenAI embeddings request ({model, input}) with the same
+   * routing, retries, fallbacks and cooldowns.
+   * @param {object} body
+   * @returns {Promise<any>} the embeddings list, with a non-enumerable `switchyard` route
+   */
+  embedding(body) { return this.#request(body, true); }
+
+  #request(body, embeddings) {
     if (this.#closed) return Promise.reject(new Error('switchyard: router is closed'));
     return new Promise((resolve, reject) => {
-      const id = this.#core.begin(JSON.stringify(body));
-      const p = { resolve, reject };
-      const early = this.#early.get(id);
-      if (early) {
-        this.#early.delete(id);
-        settle(p, early);
-      } else {
-        this.#pending.set(id, p);
-      }
+      const start = () => {
+        if (this.#closed) return reject(new Error('switchyard: router is closed'));
+        const text = JSON.stringify(body);
+        const id = embeddings ? this.#core.beginEmbeddings(text) : this.#core.begin(text);
+        const p = { resolve, reject };
+        const early = this.#early.get(id);
+        if (early) {
+          this.#early.delete(id);
+          settle(p, early);
+        } else {
+          this.#pending.set(id, p);
+        }
+      };
+      // Called from inside an event callback: the core is running and does
+      // not re-enter, so the request begins once it has returned.
+      if (!this.#core.busy) return start();
+      queueMicrotask(() => { try { start(); } catch (err) { reject(err); } });
     });
   }
 
@@ -208,6 +226,9 @@ export class Router {
 
   /** Cancels what is in flight (each rejects with status 499), stops timers, frees the core. */
   async close() {
+    // From inside an event callback the core is running (and a request may
+    // be inside begin()): close once it has returned.
+    if (this.#core.busy) await new Promise((resolve) => queueMicrotask(resolve));
     if (this.#closed) return;
     for (const id of [...this.#pending.keys()]) this.#core.cancel(id);
     this.#closed = true;

@@ -44,6 +44,8 @@
  *   sy_request_begin(router, body i32, len i32) -> i32 request id (> 0), or
  *       a negative sy_status when out of memory. Every id that is returned
  *       gets exactly one deliver, possibly before sy_request_begin returns.
+ *   sy_request_embeddings(router, body i32, len i32) -> i32   the same for
+ *       an embeddings body; its answer's "response" is the embeddings list
  *   sy_request_cancel(router, request i32)   the client went away: aborts
  *       its attempts and delivers status 499
  *   sy_on_response(router, attempt i32, status i32, headers i32, len i32)

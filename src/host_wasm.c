@@ -109,6 +109,11 @@ EXPORT("sy_request_begin") int32_t x_begin(handle *h, const char *body, int32_t 
   return sy_router_begin(h->router, body, (size_t)len, imp_now_ms());
 }
 
+EXPORT("sy_request_embeddings") int32_t x_embeddings(handle *h, const char *body, int32_t len) {
+  if (!h->router) return SY_ERR_STATE;
+  return sy_router_begin_embeddings(h->router, body, (size_t)len, imp_now_ms());
+}
+
 EXPORT("sy_request_cancel") void x_cancel(handle *h, int32_t id) {
   if (h->router) sy_router_cancel(h->router, id, imp_now_ms());
 }

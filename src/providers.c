@@ -256,8 +256,11 @@ static cJSON *openai_body(const sy_target *t, const cJSON *req, int stream) {
 
 int sy_provider_build_request(const sy_target *t, const cJSON *request, int stream, sy_buf *head,
                               sy_buf *body) {
-  if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(request, "messages"))) return SY_ERR_INVALID;
+  if (t->embeddings ? t->provider == SY_PROVIDER_ANTHROPIC
+                    : !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(request, "messages")))
+    return SY_ERR_INVALID;
   if (t->provider == SY_PROVIDER_AZURE && !t->api_base) return SY_ERR_INVALID;
+  const char *path = t->embeddings ? "/embeddings" : "/chat/completions";
   sy_buf url;
   sy_buf_init(&url);
   cJSON *b;
@@ -271,12 +274,13 @@ int sy_provider_build_request(const sy_target *t, const cJSON *request, int stre
   } else if (t->provider == SY_PROVIDER_AZURE) {
     put_url(&url, t->api_base, "/openai/deployments/");
     sy_buf_puts(&url, t->upstream_model);
-    sy_buf_puts(&url, "/chat/completions?api-version=");
+    sy_buf_puts(&url, path);
+    sy_buf_puts(&url, "?api-version=");
     sy_buf_puts(&url, t->api_version ? t->api_version : "2024-10-21");
     b = openai_body(t, request, stream);
   } else {
-    put_url(&url, t->api_base ? t->api_base : "https://api.openai.com/v1", "/chat/completions");
-    b = openai_body(t, request, stream);
+    put_url(&url, t->api_base ? t->api_base : "https://api.openai.com/v1", path);
+    b = openai_body(t, request, stream && !t->embeddings);
   }
   char *text = b ? cJSON_PrintUnformatted(b) : NULL;
   cJSON_Delete(b);
@@ -556,6 +560,28 @@ int sy_provider_parse_response(sy_provider_kind kind, int status, const char *he
   }
   cJSON_Delete(doc);
   return out->message.oom ? SY_ERR_NOMEM : SY_OK;
+}
+
+int sy_provider_parse_embeddings(sy_provider_kind kind, int status, const char *headers,
+                                 size_t headers_len, const char *body, size_t body_len, sy_ms now,
+                                 sy_outcome *out) {
+  if (status < 200 || status >= 300)
+    return sy_provider_parse_response(kind, status, headers, headers_len, body, body_len, now, out);
+  out->status = status;
+  out->retry_after_ms = sy_retry_after_ms(headers, headers_len, now);
+  cJSON *doc = body && body_len ? cJSON_ParseWithLength(body, body_len) : NULL;
+  if (cJSON_IsObject(doc) && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "data"))) {
+    out->cls = SY_CLASS_OK;
+    const cJSON *pt = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(doc, "usage"), "prompt_tokens");
+    out->prompt_tokens = cJSON_IsNumber(pt) ? pt->valuedouble : 0;
+    sy_buf_append(&out->response, body, body_len);
+  } else {
+    out->cls = SY_CLASS_BAD_RESPONSE;
+    set_message(out, "upstream answer is not a valid embeddings list");
+  }
+  cJSON_Delete(doc);
+  return out->response.oom || out->message.oom ? SY_ERR_NOMEM : SY_OK;
 }
 
 /* ---------- streams ---------- */

@@ -31,6 +31,7 @@ typedef struct sy_target {
   const char *api_version;  /* Azure; NULL: default */
   const char *extra_params; /* JSON object text merged under the request's
                                own params (the request wins); may be NULL */
+  int embeddings;           /* an embeddings request, not a chat one */
 } sy_target;
 
 /* sy_provider_build_request writes the upstream request for |target|:
@@ -39,8 +40,10 @@ typedef struct sy_target {
  * the OpenAI chat body with router-only keys already removed; it is read,
  * not kept or changed. |stream| asks for a streamed answer.
  * |head| carries the API key for the transport: it must never be logged.
- * Returns 0, SY_ERR_INVALID (request without messages, or messages the
- * provider cannot express) or SY_ERR_NOMEM. Buffers are appended to. */
+ * With |target->embeddings| it builds the provider's embeddings call
+ * (OpenAI and Azure only: Anthropic has no embeddings API).
+ * Returns 0, SY_ERR_INVALID (request without messages, messages the
+ * provider cannot express, embeddings from Anthropic) or SY_ERR_NOMEM. Buffers are appended to. */
 int sy_provider_build_request(const sy_target *target, const cJSON *request, int stream,
                               sy_buf *head, sy_buf *body);
 
@@ -94,6 +97,13 @@ int sy_stream_has_content(const sy_stream *s); /* a content token or tool call c
 int sy_stream_done(const sy_stream *s);        /* finished cleanly */
 /* SY_CLASS_OK, or the class of its failure; |msg| gets the message. */
 sy_class sy_stream_failure(const sy_stream *s, const char **msg);
+
+/* sy_provider_parse_embeddings is sy_provider_parse_response for an
+ * embeddings request: a 2xx must be OpenAI's {"data":[...]} list, passed
+ * on unchanged; failures are classified the same way. */
+int sy_provider_parse_embeddings(sy_provider_kind kind, int status, const char *headers,
+                                 size_t headers_len, const char *body, size_t body_len, sy_ms now,
+                                 sy_outcome *out);
 
 /* The value of header |name| (lower-case) in a "name:value\n" block, with
  * surrounding blanks trimmed; NULL when absent. *vlen gets its length. */

@@ -67,6 +67,7 @@ struct request {
   attempt *cur;
   int deadline_armed, backoff_armed;
   int committed;                 /* a stream has sent its first chunk: no retry after this */
+  int embeddings;                /* an embeddings request rather than a chat one */
   const sy_deployment *last_dep; /* where the last attempt went */
   sy_class last_cls;
   int last_status;
@@ -545,8 +546,13 @@ static void start_attempt(sy_router *r, request *q, int index, sy_ms now) {
 
   sy_buf_reset(&r->head);
   sy_buf_reset(&r->body);
-  sy_target t = {d->provider, d->upstream_model, d->api_base,
-                 d->api_key,  d->api_version,    d->extra_params};
+  sy_target t = {.provider = d->provider,
+                 .upstream_model = d->upstream_model,
+                 .api_base = d->api_base,
+                 .api_key = d->api_key,
+                 .api_version = d->api_version,
+                 .extra_params = d->extra_params,
+                 .embeddings = q->embeddings};
   int rc = sy_provider_build_request(&t, q->params, q->stream, &r->head, &r->body);
   if (rc == SY_OK && (r->head.oom || r->body.oom)) rc = SY_ERR_NOMEM;
 
@@ -958,9 +964,16 @@ static const char *take_request_keys(request *q, sy_ms *timeout_ms) {
     if (!cJSON_IsBool(v)) return "stream: expected true or false";
     q->stream = cJSON_IsTrue(v);
   }
-  const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(body, "messages");
-  if (!cJSON_IsArray(msgs) || cJSON_GetArraySize(msgs) == 0)
-    return "messages: expected a non-empty list";
+  if (q->embeddings) {
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(body, "input");
+    if (!cJSON_IsString(in) && !(cJSON_IsArray(in) && cJSON_GetArraySize(in) > 0))
+      return "input: expected a string or a non-empty list";
+    if (q->stream) return "stream: embeddings are not streamed";
+  } else {
+    const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(body, "messages");
+    if (!cJSON_IsArray(msgs) || cJSON_GetArraySize(msgs) == 0)
+      return "messages: expected a non-empty list";
+  }
   static const char *const router_only[] = {"num_retries", "timeout",      "disable_fallbacks",
                                             "metadata",    "api_key",      "api_base",
                                             "api_version", "mock_response"};
@@ -969,7 +982,17 @@ static const char *take_request_keys(request *q, sy_ms *timeout_ms) {
   return NULL;
 }
 
+static int32_t begin(sy_router *r, const char *body, size_t len, int embeddings, sy_ms now);
+
 int32_t sy_router_begin(sy_router *r, const char *body, size_t len, sy_ms now) {
+  return begin(r, body, len, 0, now);
+}
+
+int32_t sy_router_begin_embeddings(sy_router *r, const char *body, size_t len, sy_ms now) {
+  return begin(r, body, len, 1, now);
+}
+
+static int32_t begin(sy_router *r, const char *body, size_t len, int embeddings, sy_ms now) {
   request *q = sy_calloc(1, sizeof *q);
   int32_t id = q ? map_add(r, q, 0) : SY_ERR_NOMEM;
   if (id < 0) {
@@ -977,6 +1000,7 @@ int32_t sy_router_begin(sy_router *r, const char *body, size_t len, sy_ms now) {
     return SY_ERR_NOMEM;
   }
   q->id = id;
+  q->embeddings = embeddings;
   q->num_retries = SY_UNSET;
   q->started = now;
   q->last_retry_after = -1;
@@ -1101,8 +1125,9 @@ void sy_router_on_end(sy_router *r, int32_t id, sy_ms now) {
     sy_buf_puts(&o.message, "upstream answer too large or out of memory");
     rc = SY_OK;
   } else {
-    rc = sy_provider_parse_response(a->dep->provider, a->status, a->headers.data, a->headers.len,
-                                    a->body.data, a->body.len, now, &o);
+    rc = (a->req->embeddings ? sy_provider_parse_embeddings : sy_provider_parse_response)(
+        a->dep->provider, a->status, a->headers.data, a->headers.len, a->body.data, a->body.len,
+        now, &o);
   }
   if (rc < 0) {
     o.cls = SY_CLASS_BAD_RESPONSE;

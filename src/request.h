@@ -50,6 +50,11 @@ void sy_router_free(sy_router *r);
  * started. */
 int32_t sy_router_begin(sy_router *r, const char *body, size_t len, sy_ms now);
 
+/* sy_router_begin_embeddings is sy_router_begin for an OpenAI embeddings
+ * body ({"model","input",...}): the same routing, retries, fallbacks and
+ * cooldowns; the answer is the provider's embeddings list. */
+int32_t sy_router_begin_embeddings(sy_router *r, const char *body, size_t len, sy_ms now);
+
 /* The client went away: aborts request |id|'s attempt and delivers 499.
  * Unknown ids are ignored. */
 void sy_router_cancel(sy_router *r, int32_t id, sy_ms now);

@@ -17,12 +17,22 @@ const dec = new TextDecoder();
  * @property {(key: string) => string | undefined} kvGet
  * @property {(key: string, value: string, ttlMs: number) => void} kvPut
  * @property {(key: string, delta: number, ttlMs: number) => number} kvAdd
+ * @property {(err: unknown, name: string) => void} [onHostError] a callback threw
+ *   (|name| is the import): the core carried on as if it had not. Default: a
+ *   store's failure is warned about once (health degrades to local state), any
+ *   other is rethrown from a microtask of its own.
  */
 
 /**
  * One instance of the core's module, holding one router.
- * Calls into wasm must not come from inside a CoreHost callback: the core
- * does not re-enter. Hosts report completions from their own tasks.
+ *
+ * Nothing re-enters the core. While it runs (|busy|), a CoreHost callback
+ * that reports something (cancel, onResponse, onBody, onEnd, onError,
+ * onTimer, free) has the call queued, and the queue runs in order as soon
+ * as the outermost call returns; begin, createRouter and describe, which
+ * must answer, throw instead. A callback that throws never unwinds through
+ * the core's frames: the import returns a neutral answer and the error goes
+ * to onHostError.
  */
 export class Core {
   /**
@@ -31,6 +41,7 @@ export class Core {
    */
   static async instantiate(source, host) {
     const core = new Core();
+    core.#host = host;
     const imports = {
       sy_host: core.#imports(host),
       // The clang build imports none of these and Emscripten's only the
@@ -47,6 +58,40 @@ export class Core {
 
   /** @type {any} */ #x;
   #router = 0;
+  #host;
+  #depth = 0; // calls into the core now running (more than 1 only if a callback broke the rule)
+  /** @type {Array<() => void>} */
+  #queued = [];
+  #storeWarned = false;
+
+  /** True while the core runs, that is inside a CoreHost callback. */
+  get busy() { return this.#depth > 0; }
+
+  /** Runs |fn| as the core's one entry point now; queued reports follow it. */
+  #enter(fn) {
+    this.#depth++;
+    try {
+      return fn();
+    } finally {
+      if (--this.#depth === 0) {
+        while (this.#queued.length) this.#enter(this.#queued.shift());
+      }
+    }
+  }
+
+  /** A call that returns nothing: queued when it comes from inside the core. */
+  #report(fn) {
+    if (this.#depth > 0) this.#queued.push(() => this.#router && fn());
+    else if (this.#router) this.#enter(fn);
+  }
+
+  /** A call that must answer now: refused from inside the core. */
+  #ask(what, fn) {
+    if (this.#depth > 0)
+      throw new Error(`switchyard core: ${what} called from inside a host callback; the core does not re-enter (defer it with queueMicrotask)`);
+    if (!this.#router && what !== 'createRouter') throw new Error('switchyard core: the router is freed');
+    return this.#enter(fn);
+  }
 
   // Memory can grow during any call, so views are made fresh each time.
   #u8() { return new Uint8Array(this.#x.memory.buffer); }
@@ -58,7 +103,38 @@ export class Core {
     return this.#str(ptr, end - ptr);
   }
 
+  /** A host callback threw: keep the core's frames intact and say so elsewhere. */
+  #hostError(name, err) {
+    const h = this.#host.onHostError;
+    if (h) {
+      try { h(err, name); return; } catch (e) { err = e; }
+    }
+    if (name.startsWith('kv_')) {
+      if (!this.#storeWarned) console.warn(`switchyard: the store failed (${name}: ${err?.message ?? err}); until it answers, its keys read as absent and counters restart`);
+      this.#storeWarned = true;
+      return;
+    }
+    queueMicrotask(() => { throw err; });
+  }
+
+  /** @param {CoreHost} host */
   #imports(host) {
+    const guarded = {};
+    for (const [name, fn] of Object.entries(this.#rawImports(host))) {
+      const neutral = name === 'kv_get' ? -1 : name === 'kv_add' ? (_kp, _kl, delta) => delta : name === 'now_ms' ? Date.now : undefined;
+      guarded[name] = (...args) => {
+        try {
+          return fn(...args);
+        } catch (err) {
+          this.#hostError(name, err);
+          return typeof neutral === 'function' ? neutral(...args) : neutral;
+        }
+      };
+    }
+    return guarded;
+  }
+
+  #rawImports(host) {
     return {
       now_ms: () => host.now(),
       fetch_start: (a, hp, hl, bp, bl) =>
@@ -101,7 +177,8 @@ export class Core {
   createRouter(configJson, seed) {
     const lo = Number(seed & 0xffffffffn) | 0;
     const hi = Number((seed >> 32n) & 0xffffffffn) | 0;
-    const r = this.#withBytes(enc.encode(configJson), (p, n) => this.#x.sy_router_new(p, n, lo, hi));
+    if (this.#router) throw new Error('switchyard core: this instance already holds a router');
+    const r = this.#ask('createRouter', () => this.#withBytes(enc.encode(configJson), (p, n) => this.#x.sy_router_new(p, n, lo, hi)));
     if (r === 0) throw new RangeError('switchyard core: out of memory creating the router');
     const errPtr = this.#x.sy_router_error(r);
     if (errPtr !== 0) {
@@ -114,47 +191,61 @@ export class Core {
 
   /** @param {string} body the client's JSON body; returns the request id. */
   begin(body) {
-    const id = this.#withBytes(enc.encode(body), (p, n) => this.#x.sy_request_begin(this.#router, p, n));
+    const id = this.#ask('begin', () => this.#withBytes(enc.encode(body), (p, n) => this.#x.sy_request_begin(this.#router, p, n)));
     if (id < 0) throw new RangeError('switchyard core: out of memory');
     return id;
   }
 
-  cancel(id) { this.#x.sy_request_cancel(this.#router, id); }
+  /** @param {string} body an embeddings body; returns the request id. */
+  beginEmbeddings(body) {
+    const id = this.#ask('beginEmbeddings', () => this.#withBytes(enc.encode(body), (p, n) => this.#x.sy_request_embeddings(this.#router, p, n)));
+    if (id < 0) throw new RangeError('switchyard core: out of memory');
+    return id;
+  }
+
+  cancel(id) { this.#report(() => this.#x.sy_request_cancel(this.#router, id)); }
 
   /** @param {string} headers "name:value\n" lines, names lower-case */
   onResponse(attempt, status, headers) {
-    this.#withBytes(enc.encode(headers), (p, n) => this.#x.sy_on_response(this.#router, attempt, status, p, n));
+    this.#report(() => this.#withBytes(enc.encode(headers), (p, n) => this.#x.sy_on_response(this.#router, attempt, status, p, n)));
   }
 
   /** @param {Uint8Array} chunk */
   onBody(attempt, chunk) {
-    this.#withBytes(chunk, (p, n) => this.#x.sy_on_body(this.#router, attempt, p, n));
+    chunk = chunk.slice(); // a queued call must not see the caller reuse its buffer
+    this.#report(() => this.#withBytes(chunk, (p, n) => this.#x.sy_on_body(this.#router, attempt, p, n)));
   }
 
-  onEnd(attempt) { this.#x.sy_on_end(this.#router, attempt); }
+  onEnd(attempt) { this.#report(() => this.#x.sy_on_end(this.#router, attempt)); }
 
   onError(attempt, message) {
-    this.#withBytes(enc.encode(message), (p, n) => this.#x.sy_on_error(this.#router, attempt, p, n));
+    this.#report(() => this.#withBytes(enc.encode(message), (p, n) => this.#x.sy_on_error(this.#router, attempt, p, n)));
   }
 
-  onTimer(timer) { this.#x.sy_on_timer(this.#router, timer); }
+  onTimer(timer) { this.#report(() => this.#x.sy_on_timer(this.#router, timer)); }
 
   /** The deployments and their health now, as the core sees them. */
   describe() {
-    const p = this.#x.sy_router_describe(this.#router);
+    const p = this.#ask('describe', () => this.#x.sy_router_describe(this.#router));
     if (p === 0) throw new RangeError('switchyard core: out of memory');
     return JSON.parse(this.#cstr(p));
   }
 
   /** Requests begun and not yet delivered. */
-  inflight() { return this.#x.sy_router_inflight(this.#router); }
+  inflight() { return this.#router ? this.#x.sy_router_inflight(this.#router) : 0; }
 
   /** Live bytes of the core's heap. */
   heapBytes() { return this.#x.sy_heap_bytes() >>> 0; }
 
   /** Frees the router; requests in flight are abandoned without delivery. */
   free() {
-    if (this.#router) this.#x.sy_router_free(this.#router);
-    this.#router = 0;
+    const release = () => {
+      const r = this.#router;
+      this.#router = 0;
+      this.#queued.length = 0; // reports for a freed router mean nothing
+      if (r) this.#x.sy_router_free(r);
+    };
+    if (this.#depth > 0) this.#queued.push(release);
+    else this.#enter(release);
   }
 }

@@ -10,11 +10,14 @@ export function createFetchTransport(fetchFn, core) {
   const live = new Map();
 
   async function run(attempt, head, body, ctl) {
-    // An aborted attempt reports nothing more: the core has moved on.
+    // An aborted attempt reports nothing more: the core has moved on. One
+    // aborted before this task ran (a hedge lost, the request cancelled in
+    // the same entry point) is never sent at all.
+    if (live.get(attempt) !== ctl) return;
     const fail = (err) => {
       if (live.get(attempt) !== ctl) return;
       live.delete(attempt);
-      core.onError(attempt, describe(err));
+      core.onError(attempt, describe(err, head));
     };
     let res;
     try {
@@ -63,10 +66,45 @@ export function createFetchTransport(fetchFn, core) {
   };
 }
 
-/** A transport failure as text for the core: kind and code, never headers (they hold keys). */
-export function describe(err) {
-  const cause = err?.cause;
-  const code = cause?.code || err?.code;
-  const what = err?.name === 'AbortError' ? 'aborted' : err?.message || String(err);
+/**
+ * A transport failure as text for the core: kind and code, never a secret.
+ * fetch's own messages can quote what it was given ("Headers.append: \"Bearer
+ * sk-...\" is an invalid header value", "...a URL that includes credentials:
+ * http://user:pass@..."), so every header value and the URL's user and
+ * password are cut out of the text before it leaves the host.
+ * @param {unknown} err
+ * @param {{url?: string, headers?: Record<string, string>}} [head] the request that failed
+ */
+export function describe(err, head) {
+  const e = /** @type {any} */ (err);
+  const cause = e?.cause;
+  // Node's codes are strings (ECONNREFUSED); a DOMException's legacy number is not one.
+  const code = [cause?.code, e?.code].find((c) => typeof c === 'string' && c);
+  let what = e?.name === 'AbortError' ? 'aborted' : e?.message || String(err);
+  // undici's "fetch failed" says why only in its cause ("bad port", "invalid method").
+  if (!code && typeof cause?.message === 'string' && cause.message && e?.name !== 'AbortError') what += `: ${cause.message}`;
+  for (const secret of secretsOf(head)) what = what.split(secret).join('[redacted]');
   return code ? `${what} (${code})` : what;
+}
+
+/** Strings of |head| that must not appear in a message, longest first. */
+function secretsOf(head) {
+  const out = new Set();
+  const add = (v) => {
+    if (typeof v !== 'string') return;
+    const t = v.trim();
+    // Short values (a "1", "true") would only shred the message; a key is long.
+    if (t.length >= 6) out.add(t);
+    // "Bearer sk-..." may be quoted without its scheme.
+    const sp = t.indexOf(' ');
+    if (sp > 0 && t.length - sp - 1 >= 6) out.add(t.slice(sp + 1));
+  };
+  for (const v of Object.values(head?.headers ?? {})) add(v);
+  const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#@]*)@/i.exec(head?.url ?? '');
+  if (m) {
+    const [user, pass] = m[1].split(':');
+    for (const v of [m[1], pass, user]) if (v && v.length >= 3) out.add(v);
+    for (const v of [m[1], pass, user]) if (v) try { const d = decodeURIComponent(v); if (d.length >= 3) out.add(d); } catch {}
+  }
+  return [...out].sort((a, b) => b.length - a.length);
 }

@@ -24,8 +24,11 @@ static void build(const sy_target *t, int stream, sy_buf *head, sy_buf *body) {
 
 static void test_requests(void) {
   sy_buf head, body;
-  sy_target oa = {
-      SY_PROVIDER_OPENAI, "gpt-4o", "http://x/v1/", "sk-1", NULL, "{\"seed\":1,\"temperature\":0}"};
+  sy_target oa = {.provider = SY_PROVIDER_OPENAI,
+                  .upstream_model = "gpt-4o",
+                  .api_base = "http://x/v1/",
+                  .api_key = "sk-1",
+                  .extra_params = "{\"seed\":1,\"temperature\":0}"};
   build(&oa, 0, &head, &body);
   T_CONTAINS(head.data, "\"url\":\"http://x/v1/chat/completions\"");
   T_CONTAINS(head.data, "\"authorization\":\"Bearer sk-1\"");
@@ -38,7 +41,11 @@ static void test_requests(void) {
   T_CONTAINS(body.data, "\"stream\":true,\"stream_options\":{\"include_usage\":true}");
   sy_buf_free(&head), sy_buf_free(&body);
 
-  sy_target az = {SY_PROVIDER_AZURE, "gpt4o-eu", "https://eu.example.com", "k", NULL, NULL};
+  sy_target az = {.provider = SY_PROVIDER_AZURE,
+                  .upstream_model = "gpt4o-eu",
+                  .api_base = "https://eu.example.com",
+                  .api_key = "k",
+                  .extra_params = NULL};
   build(&az, 0, &head, &body);
   T_CONTAINS(head.data, "https://eu.example.com/openai/deployments/gpt4o-eu/chat/completions"
                         "?api-version=2024-10-21");
@@ -51,7 +58,11 @@ static void test_requests(void) {
   cJSON_Delete(req);
   sy_buf_free(&head), sy_buf_free(&body);
 
-  sy_target an = {SY_PROVIDER_ANTHROPIC, "claude-sonnet", NULL, "ak", NULL, NULL};
+  sy_target an = {.provider = SY_PROVIDER_ANTHROPIC,
+                  .upstream_model = "claude-sonnet",
+                  .api_base = NULL,
+                  .api_key = "ak",
+                  .extra_params = NULL};
   build(&an, 0, &head, &body);
   T_CONTAINS(head.data, "\"url\":\"https://api.anthropic.com/v1/messages\"");
   T_CONTAINS(head.data, "\"x-api-key\":\"ak\"");
@@ -179,7 +190,11 @@ static void test_retry_after(void) {
 }
 
 static void test_failing_allocations(void) {
-  sy_target an = {SY_PROVIDER_ANTHROPIC, "claude", NULL, "ak", NULL, NULL};
+  sy_target an = {.provider = SY_PROVIDER_ANTHROPIC,
+                  .upstream_model = "claude",
+                  .api_base = NULL,
+                  .api_key = "ak",
+                  .extra_params = NULL};
   int ok = 0;
   for (uint64_t n = 1; n < 2000 && !ok; n++) {
     size_t base = sy_heap_bytes();

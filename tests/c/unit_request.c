@@ -550,7 +550,36 @@ static void test_describe(void) {
   sim_free(&s);
 }
 
+static void test_embeddings(void) {
+  sim s;
+  start(&s, "{\"model_list\":[{\"model_name\":\"emb\",\"litellm_params\":{\"model\":"
+            "\"anthropic/claude\",\"api_base\":\"http://mock/an\"},\"model_info\":{\"id\":\"an\"}},"
+            "{\"model_name\":\"emb2\",\"litellm_params\":{\"model\":\"azure/te3\",\"api_base\":"
+            "\"http://mock/az\",\"api_key\":\"k\"},\"model_info\":{\"id\":\"az\"}}],"
+            "\"router_settings\":{\"fallbacks\":[{\"emb\":[\"emb2\"]}]}}");
+  sim_answer list = {
+      200, 10, NULL,
+      "{\"object\":\"list\",\"data\":[{\"object\":\"embedding\",\"index\":0,"
+      "\"embedding\":[0.1,0.2]}],\"usage\":{\"prompt_tokens\":2,\"total_tokens\":2}}"};
+  sim_upstream_add(&s, "az", NULL, 0, &list);
+  const char *body = "{\"model\":\"emb\",\"input\":\"hello\"}";
+  int32_t id = sy_router_begin_embeddings(s.router, body, strlen(body), s.now);
+  sim_run(&s, 1000);
+  const char *d = delivered(&s, id);
+  /* Anthropic has no embeddings: nothing is sent there; the fallback serves. */
+  T_CONTAINS(d, "\"status\":200,\"response\":{\"object\":\"list\"");
+  T_CONTAINS(d, "\"model_group\":\"emb2\"");
+  T_EQ_INT(s.nfetches, 1);
+  T_CONTAINS(s.fetches[0].head, "http://mock/az/openai/deployments/te3/embeddings?api-version=");
+  /* an embeddings body without input, and a chat answer to an embeddings request */
+  const char *bad = "{\"model\":\"emb2\"}";
+  id = sy_router_begin_embeddings(s.router, bad, strlen(bad), s.now);
+  T_CONTAINS(delivered(&s, id), "input: expected a string or a non-empty list");
+  sim_free(&s);
+}
+
 void suite_request(void) {
+  test_embeddings();
   test_describe();
   test_stream_commits_and_forwards();
   test_stream_fails_before_first_token_invisibly();

@@ -275,3 +275,20 @@ router_settings:
   await gw.close();
   await new Promise((r) => hook.close(r));
 });
+
+test('embeddings through the gateway: an Anthropic group falls back to one that has embeddings', async () => {
+  const gw = await startGateway(`
+model_list:
+  - {model_name: emb, litellm_params: {model: anthropic/claude, api_base: ${upstream.url}/emb-an, api_key: k}}
+  - {model_name: emb-oa, litellm_params: {model: openai/text-embedding-3-small, api_base: ${upstream.url}/emb-oa/v1, api_key: k}, model_info: {id: emb-oa}}
+router_settings: {fallbacks: [{emb: [emb-oa]}]}
+`, { port: 0, env: {}, log: () => {} });
+  const c = new OpenAI({ apiKey: 'x', baseURL: `${gw.url}/v1`, maxRetries: 0 });
+  const { data, response } = await c.embeddings.create({ model: 'emb', input: ['one', 'two'] }).withResponse();
+  assert.equal(data.data.length, 2);
+  assert.ok(data.data[0].embedding.length > 0);
+  assert.equal(response.headers.get('x-switchyard-deployment'), 'emb-oa');
+  const bad = await c.embeddings.create({ model: 'emb-oa', input: [] }).catch((e) => e);
+  assert.ok(bad instanceof OpenAI.BadRequestError);
+  await gw.close();
+});
