@@ -4,8 +4,13 @@
  * a scripted C host in the native tests) calls the core's entry points; the
  * core asks for work through the callbacks of sy_host; the host reports
  * completions back through further entry points. Nothing re-enters: a
- * callback must not call any sy_router_* function (the wasm binding queues
- * such calls until the entry point returns).
+ * callback must not call any sy_router_* function. The JS binding queues the
+ * reports (responses, bodies, timers, cancel) made from inside a callback
+ * until the entry point returns, and refuses a begin there (it must return
+ * an id; the Router defers it to a microtask). An import that throws must
+ * not unwind through the core: the binding catches it, answers as if the
+ * store had nothing (kv_get absent, kv_add returns the delta), and rethrows
+ * it from a microtask.
  *
  * ---- The wasm ABI (module "sy_host" imports, explicit exports) ----
  * All pointers are offsets into the module's memory; strings are UTF-8 with
@@ -29,7 +34,8 @@
  *       -1: absent or expired; else the value's length n, copied to out
  *       when n <= cap (the core asks again with a larger buffer otherwise)
  *   kv_put(key i32, key_len i32, val i32, val_len i32, ttl_ms f64)
- *       ttl_ms 0 = no expiry
+ *       ttl_ms <= 0 = no expiry. Keys and values are UTF-8 text: the core
+ *       writes only numbers, class names and deployment ids
  *   kv_add(key i32, key_len i32, delta f64, ttl_ms f64) -> f64
  *       adds to a numeric value, creating it (with the TTL, which is not
  *       renewed by later adds: a fixed window) when absent; returns the sum
