@@ -67,35 +67,23 @@ export async function startGateway(config, options = {}) {
       if (req.method === 'GET' && (path === '/v1/models' || path === '/models')) {
         return send(res, 200, { object: 'list', data: groups.map((id) => ({ id, object: 'model', created: 0, owned_by: 'switchyard' })) });
       }
-      if (req.method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions')) {
+      const chat = path === '/v1/chat/completions' || path === '/chat/completions';
+      const embeddings = path === '/v1/embeddings' || path === '/embeddings';
+      if (req.method === 'POST' && (chat || embeddings)) {
         const body = await readJson(req, maxBody);
+        const done = (status, route) => logLine(log, req, path, status, started, route);
         try {
-          const answer = await router.completion(body);
-          if (body.stream === true) return await streamOut(req, res, answer, (status, route) => logLine(log, req, path, status, started, route));
+          const answer = await (chat ? router.completion(body) : router.embedding(body));
+          if (chat && body.stream === true) return await streamOut(req, res, answer, done);
           routeHeaders(res, answer.switchyard);
           send(res, 200, answer);
-          logLine(log, req, path, 200, started, answer.switchyard);
+          done(200, answer.switchyard);
         } catch (err) {
           if (!(err instanceof SwitchyardError)) throw err;
           routeHeaders(res, err.route);
           if (err.retryAfterMs) res.setHeader('retry-after', String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));
           sendError(res, err.status, err.message, err.type, err.code);
-          logLine(log, req, path, err.status, started, err.route);
-        }
-        return;
-      }
-      if (req.method === 'POST' && (path === '/v1/embeddings' || path === '/embeddings')) {
-        const body = await readJson(req, maxBody);
-        try {
-          const answer = await router.embedding(body);
-          routeHeaders(res, answer.switchyard);
-          send(res, 200, answer);
-          logLine(log, req, path, 200, started, answer.switchyard);
-        } catch (err) {
-          if (!(err instanceof SwitchyardError)) throw err;
-          routeHeaders(res, err.route);
-          sendError(res, err.status, err.message, err.type, err.code);
-          logLine(log, req, path, err.status, started, err.route);
+          done(err.status, err.route);
         }
         return;
       }
