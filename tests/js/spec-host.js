@@ -9,12 +9,12 @@ import { createMockProvider, errorBody } from '../../js/mock/index.js';
 const mock = createMockProvider({ seed: 1, clock: { now: () => 0, setTimeout: (f) => (f(), 0), clearTimeout() {} } });
 const CHAT = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
 
-async function successBody(kind) {
+async function successBody(kind, stream = false) {
   const anthropic = kind === 'anthropic';
   const res = await mock.fetch(`http://mock/spec/${anthropic ? 'v1/messages' : 'v1/chat/completions'}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(anthropic ? { 'anthropic-version': '2023-06-01' } : {}) },
-    body: JSON.stringify(anthropic ? { ...CHAT, max_tokens: 16 } : CHAT),
+    body: JSON.stringify({ ...CHAT, ...(anthropic ? { max_tokens: 16 } : {}), stream }),
   });
   return res.text();
 }
@@ -27,6 +27,11 @@ export async function answerBytes(kind, a) {
   let body;
   if (a.status === 200 && a.variant === 'malformed') {
     body = '{"id":"chatcmpl-broken","choices":[{"ind';
+  } else if (a.status === 200 && (a.variant === 'stream' || a.variant === 'cut')) {
+    body = await successBody(kind, true);
+    contentType = 'text/event-stream';
+    // cut: the connection drops after the first content event
+    if (a.variant === 'cut') body = body.split('\n\n').slice(0, kind === 'anthropic' ? 4 : 2).join('\n\n') + '\n\n';
   } else if (a.status === 200) {
     const doc = JSON.parse(await successBody(kind));
     if (a.variant === 'filter' && kind === 'anthropic') doc.stop_reason = 'refusal';
