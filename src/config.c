@@ -73,7 +73,8 @@ static int read_nonneg(parser *p, const cJSON *v, double *out) {
 static int read_int(parser *p, const cJSON *v, int lo, int *out) {
   double d;
   if (read_num(p, v, &d) < 0) return SY_ERR_CONFIG;
-  if (d != (double)(int)d || d < lo || d > 1e9) {
+  /* The range first: casting an out-of-range double to int is undefined. */
+  if (!(d >= lo && d <= 1e9) || d != (double)(int)d) {
     char msg[64];
     snprintf(msg, sizeof msg, "expected an integer >= %d", lo);
     return fail(p, msg);

@@ -213,7 +213,8 @@ void sy_buf_json_num(sy_buf *b, double v) {
     sy_buf_puts(b, "null"); /* JSON has no NaN or infinity */
     return;
   }
-  if (v == (double)(int64_t)v && v < 9007199254740992.0 && v > -9007199254740992.0)
+  /* The range first: casting an out-of-range double to int64_t is undefined. */
+  if (v < 9007199254740992.0 && v > -9007199254740992.0 && v == (double)(int64_t)v)
     sy_buf_printf(b, "%lld", (long long)v);
   else
     sy_buf_printf(b, "%.17g", v);

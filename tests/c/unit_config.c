@@ -143,6 +143,9 @@ static void test_errors(void) {
        "router_settings.fallbacks[0].a: expected a list of model group names"},
       {"{\"litellm_settings\":{\"num_retries\":-1}}",
        "litellm_settings.num_retries: expected an integer >= 0"},
+      /* found by fuzz_config: a huge number must be refused, not cast (UB) */
+      {"{\"litellm_settings\":{\"num_retries\":1e300}}",
+       "litellm_settings.num_retries: expected an integer >= 0"},
       {"{\"router_settings\":{\"retry_policy\":{\"RateLimitErrorRetries\":\"x\"}}}",
        "router_settings.retry_policy.RateLimitErrorRetries: expected a number"},
       {"{\"router_settings\":{\"routing_strategy\":\"fastest\"}}",
