@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (clang-14, ASan+UBSan) and runs each for
-# $1 seconds (default 10) from its seed corpus. New inputs found go to a
-# scratch directory, not into the committed corpus.
+# Builds the libFuzzer targets (clang-14, ASan+UBSan) and runs each from its
+# seed corpus: for $1 seconds (default 10) to explore, or, with
+# SY_FUZZ_RUNS=N, for exactly N inputs from a fixed seed: the same inputs on
+# every run, which is what the test command uses, so CI never fails on a
+# finding that a different machine's speed or luck happened to reach. New
+# inputs go to a scratch directory, not into the committed corpus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
@@ -11,7 +14,8 @@ for t in fuzz/fuzz_*.c; do
   name=$(basename "$t" .c)
   work=$(mktemp -d)
   cp fuzz/corpus/"${name#fuzz_}"/* "$work"/
-  build/fuzz/"$name" -max_total_time="$SECS" -rss_limit_mb=2048 -print_final_stats=1 \
+  if [ -n "${SY_FUZZ_RUNS:-}" ]; then limit=(-runs="$SY_FUZZ_RUNS" -seed=1); else limit=(-max_total_time="$SECS"); fi
+  build/fuzz/"$name" "${limit[@]}" -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix=build/fuzz/ "$work" 2>&1 |
     grep -E 'stat::number_of_executed_units|stat::new_units_added|ERROR|SUMMARY' | sed "s/^/$name: /"
   rm -rf "$work"

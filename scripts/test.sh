@@ -22,8 +22,8 @@ cmake --build build/native -j2 >/dev/null
 stage "C unit tests"
 ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1 build/native/sy_unit
 
-stage "fuzzing the parsers (10 s each; longer: scripts/fuzz.sh 600)"
-bash scripts/fuzz.sh 10
+stage "fuzzing the parsers (300,000 fixed-seed inputs each; to explore: scripts/fuzz.sh 600)"
+SY_FUZZ_RUNS=300000 bash scripts/fuzz.sh
 
 stage "wasm modules are reproducible"
 bash scripts/check-wasm.sh 2>&1 | grep -v -E '^gpgv|dpkg-source: warning|^configure:'
