@@ -1,37 +1,34 @@
 #!/usr/bin/env bash
-# Rebuilds both modules from source and fails when they differ from the
-# committed wasm/*.wasm; checks each imports nothing but module sy_host;
-# prints the sizes.
+# Rebuilds both modules from source in a fresh temporary directory and fails
+# when either differs from the committed wasm/*.wasm. Also checks that each
+# imports nothing but module sy_host and exports exactly wasm/exports.txt
+# (cmake/check-module.mjs), and prints raw and gzip -9 sizes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-FRESH=$(mktemp -d)
+if [ -n "${WASI_SDK_PATH:-}" ]; then
+  echo "check-wasm: WASI_SDK_PATH is set; the committed modules come from Debian's clang-14," \
+    "so unset it for this check" >&2
+  exit 1
+fi
+FRESH=$(mktemp -d "${TMPDIR:-/tmp}/sy-check-wasm.XXXXXX")
 trap 'rm -rf "$FRESH"' EXIT
-bash scripts/build-wasm.sh "$FRESH"
+SY_WASM_BUILD=$FRESH/build bash scripts/build-wasm.sh "$FRESH/out" >/dev/null
+
 status=0
 for f in switchyard.wasm switchyard.wasi.wasm; do
-  if ! cmp -s "$FRESH/$f" "wasm/$f"; then
-    echo "check-wasm: wasm/$f differs from a fresh build: run scripts/build-wasm.sh and commit" >&2
+  node cmake/check-module.mjs "$FRESH/out/$f" wasm/exports.txt || status=1
+  raw=$(stat -c %s "$FRESH/out/$f")
+  gz=$(gzip -9c "$FRESH/out/$f" | wc -c)
+  if [ ! -f "wasm/$f" ]; then
+    echo "check-wasm: wasm/$f is missing: run scripts/build-wasm.sh and commit wasm/" >&2
+    status=1
+  elif ! cmp -s "$FRESH/out/$f" "wasm/$f"; then
+    echo "check-wasm: wasm/$f ($(stat -c %s "wasm/$f") bytes) differs from a fresh build" \
+      "($raw bytes): run scripts/build-wasm.sh and commit wasm/" >&2
     status=1
   fi
-  node -e '
-    const fs = require("fs");
-    const m = new WebAssembly.Module(fs.readFileSync(process.argv[1]));
-    const bad = WebAssembly.Module.imports(m).filter((i) => i.module !== "sy_host" &&
-      !(i.module === "env" && i.name === "emscripten_notify_memory_growth"));
-    if (bad.length) { console.error("check-wasm: unexpected imports", bad); process.exit(1); }
-    // The ABI is wasm/exports.txt; the rest is each toolchain runtime.
-    const want = fs.readFileSync("wasm/exports.txt", "utf8").split("\n").filter(Boolean);
-    const runtime = ["memory", "_initialize", "__indirect_function_table", "__errno_location",
-      "stackSave", "stackRestore", "stackAlloc"];
-    const have = WebAssembly.Module.exports(m).map((e) => e.name);
-    const missing = want.filter((n) => !have.includes(n));
-    const extra = have.filter((n) => !want.includes(n) && !runtime.includes(n));
-    if (missing.length || extra.length) {
-      console.error("check-wasm: exports differ from wasm/exports.txt", { missing, extra });
-      process.exit(1);
-    }
-  ' "$FRESH/$f" || status=1
-  printf 'check-wasm: %-28s %7d bytes raw, %6d gzip -9\n' "$f" \
-    "$(stat -c %s "$FRESH/$f")" "$(gzip -9c "$FRESH/$f" | wc -c)"
+  printf 'check-wasm: %-22s %7d bytes raw %7d gzip -9  %s\n' "$f" "$raw" "$gz" \
+    "$([ "$f" = switchyard.wasm ] && echo '(Emscripten, shipped)' || echo '(clang-14 + wasi-libc)')"
 done
+[ $status -eq 0 ] && echo "check-wasm: committed modules match a fresh build; imports: sy_host.* only (the Emscripten one also env.emscripten_notify_memory_growth)"
 exit $status
