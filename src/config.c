@@ -1,96 +1,319 @@
-/* config.c: LiteLLM proxy config JSON -> sy_config (config.h). */
+/* config.c: LiteLLM proxy config JSON -> sy_config (config.h).
+ *
+ * Choices made here where LiteLLM is silent, loose or quirky:
+ * - JSON null means "not given" for every optional key (YAML's `api_base:`
+ *   with no value), as pydantic's Optional fields do in LiteLLM.
+ * - A key written twice in one object (possible in hand-written JSON, never
+ *   from YAML or JS objects): the last one wins, as in Python and JS.
+ * - Numbers may be numeric strings ("60", " 2.5 "); never "nan", "inf",
+ *   hex or "1_000". Integers have documented ranges; durations are seconds
+ *   from 0 to one year.
+ * - cooldown_time: 0 and allowed_fails: 0 at router level mean 0 (LiteLLM
+ *   turns the first into 5 s and ignores the second).
+ * - router_settings wins over litellm_settings key by key; within one
+ *   section `timeout` wins over its alias `request_timeout`. A policy or a
+ *   fallback list is replaced as a whole by the winning section, not merged.
+ * - In retry_policy / allowed_fails_policy, LiteLLM's exception names are
+ *   applied first and Switchyard's class names after them, so the more
+ *   precise name wins whatever the key order.
+ * - A bare model name is OpenAI's ("gpt-4o"), except "claude-..." which is
+ *   Anthropic's, as LiteLLM infers from its model list. custom_llm_provider
+ *   (openai, azure, anthropic) overrides the inference.
+ * - Deployment ids: model_info.id, else a hash of model_name and the
+ *   canonical litellm_params text (identical on every instance of a fleet).
+ *   Two explicit equal ids are an error; two identical entries without ids
+ *   (LiteLLM accepts them) get "-2", "-3" suffixes and a warning.
+ * - Fallback groups missing from model_list are warned about, not refused
+ *   (they are skipped at request time); provider models ("openai/x") are
+ *   servable without config and are not warned about.
+ * - Messages are single lines; any value (of 4 bytes or more) found under a
+ *   secret-looking key (api_key, master_key, *_API_KEY, passwords, tokens,
+ *   ...) is replaced by "[redacted]" in every error and warning, wherever
+ *   it would appear (a key pasted as a group name, say).
+ * - Not valid JSON is SY_ERR_PARSE with the byte offset; a failed
+ *   allocation inside cJSON is told apart (SY_ERR_NOMEM) by a JSON check
+ *   that allocates nothing.
+ * Costs: parsing is linear in the config size, except that a key repeated
+ * in litellm_params costs a scan of that deployment's extra params. Group
+ * lookup (sy_config_group, once per request) is one hash and, on average,
+ * about one string compare.
+ */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cJSON.h"
 
+#define MAX_RETRIES 100      /* as for a request's own num_retries */
+#define MAX_COUNT 1000000    /* allowed_fails, order */
+#define MAX_SECONDS 31536000 /* one year */
+#define PATH_CAP 512
+#define KEY_SHOWN 64 /* longer keys are cut in paths */
+#define MSG_CAP 1024
+
+/* Open-addressing index of strings: slot values are entry index + 1, 0 is
+ * empty. Capacity is a power of two at least twice the entries. */
+typedef struct strtab {
+  uint32_t *slots;
+  size_t mask;
+} strtab;
+
 typedef struct parser {
   sy_config *cfg;
+  const cJSON *root; /* searched for secrets to redact */
   sy_buf *err;
   sy_config_warn_fn warn;
   void *user;
-  int failed; /* first error wins: later ones would only echo it */
-  char path[256];
+  strtab ids; /* deployment ids, during the parse */
+  char path[PATH_CAP];
 } parser;
 
-/* ---- paths and errors ---- */
+/* ---- paths ---- */
 
-static size_t path_push(parser *p, const char *fmt, const char *key, int index) {
+/* Appends ".key" (or "key" at the root) with control characters replaced
+ * and long keys cut, so that every message stays one readable line. Returns
+ * the length to pop back to. */
+static size_t path_key(parser *p, const char *key) {
+  size_t len = strlen(p->path), at = len;
+  if (at && at < PATH_CAP - 1) p->path[at++] = '.';
+  size_t n = strlen(key), shown = n > KEY_SHOWN ? KEY_SHOWN : n;
+  while (shown < n && shown > 0 && ((unsigned char)key[shown] & 0xC0) == 0x80)
+    shown--; /* do not cut a UTF-8 sequence */
+  for (size_t i = 0; i < shown && at < PATH_CAP - 1; i++) {
+    unsigned char c = (unsigned char)key[i];
+    p->path[at++] = (char)(c < 0x20 || c == 0x7f ? '?' : c);
+  }
+  for (int i = 0; shown < n && i < 3 && at < PATH_CAP - 1; i++)
+    p->path[at++] = '.';
+  p->path[at] = '\0';
+  return len;
+}
+
+static size_t path_index(parser *p, int index) {
   size_t len = strlen(p->path);
-  if (key)
-    snprintf(p->path + len, sizeof p->path - len, fmt, len ? "." : "", key);
-  else
-    snprintf(p->path + len, sizeof p->path - len, "[%d]", index);
+  snprintf(p->path + len, PATH_CAP - len, "[%d]", index);
   return len;
 }
 
 static void path_pop(parser *p, size_t len) { p->path[len] = '\0'; }
 
-static int fail(parser *p, const char *what) {
-  if (!p->failed && p->err) {
-    sy_buf_reset(p->err);
-    sy_buf_printf(p->err, "%s: %s", p->path[0] ? p->path : "config", what);
-  }
-  p->failed = 1;
-  return SY_ERR_CONFIG;
+/* ---- secrets never reach a message ---- */
+
+/* strstr, naive: messages are short, and libc's two-way search costs the
+ * wasm module more than this whole function. */
+static const char *find(const char *hay, const char *needle) {
+  size_t n = strlen(needle);
+  for (; *hay; hay++)
+    if (!strncmp(hay, needle, n)) return hay;
+  return n ? NULL : hay;
 }
 
-static void warn_unknown(parser *p, const char *key) {
+static int ends_with(const char *s, const char *tail) {
+  size_t n = strlen(s), t = strlen(tail);
+  return n >= t && !strcmp(s + n - t, tail);
+}
+
+/* api_key, master_key, OPENAI_API_KEY, x-api-key, aws_secret_access_key,
+ * redis_password, azure_ad_token, vertex_credentials, ...; not max_tokens
+ * nor a model group named "monkey". */
+static int secret_name(const char *k) {
+  char low[64];
+  size_t i = 0;
+  for (; k[i] && i < sizeof low - 1; i++)
+    low[i] = (char)(k[i] >= 'A' && k[i] <= 'Z' ? k[i] + 32 : k[i]);
+  low[i] = '\0';
+  return !strcmp(low, "key") || !strcmp(low, "apikey") || ends_with(low, "_key") ||
+         ends_with(low, "-key") || ends_with(low, "_token") || find(low, "secret") ||
+         find(low, "password") || find(low, "credential");
+}
+
+/* Replaces every |needle| in |text| (capacity |cap|) by "[redacted]"; when
+ * the result would not fit, it is cut before the first secret left. */
+static void redact(char *text, size_t cap, const char *needle) {
+  static const char rep[] = "[redacted]";
+  size_t nl = strlen(needle), o = 0;
+  char out[MSG_CAP];
+  const char *s = text, *hit;
+  if (!nl || !find(text, needle)) return;
+  while ((hit = find(s, needle))) {
+    size_t pre = (size_t)(hit - s);
+    if (o + pre + sizeof rep > sizeof out) {
+      s = NULL;
+      break;
+    }
+    memcpy(out + o, s, pre);
+    memcpy(out + o + pre, rep, sizeof rep - 1);
+    o += pre + sizeof rep - 1;
+    s = hit + nl;
+  }
+  if (s) {
+    size_t rest = strlen(s);
+    if (o + rest >= sizeof out) rest = sizeof out - 1 - o;
+    memcpy(out + o, s, rest);
+    o += rest;
+  }
+  out[o] = '\0';
+  snprintf(text, cap, "%s", out);
+}
+
+/* Redacts from |text| every string found under a secret-looking key of the
+ * config, to the depth where configs keep them (vertex credentials, ...). */
+static void scrub(const cJSON *node, int under_secret, int depth, char *text, size_t cap) {
+  const cJSON *c;
+  cJSON_ArrayForEach(c, node) {
+    int secret = under_secret || (c->string && secret_name(c->string));
+    if (secret && cJSON_IsString(c) && strlen(c->valuestring) >= 4)
+      redact(text, cap, c->valuestring);
+    else if ((cJSON_IsObject(c) || cJSON_IsArray(c)) && depth < 8)
+      scrub(c, secret, depth + 1, text, cap);
+  }
+}
+
+/* ---- errors and warnings ---- */
+
+/* Rejects the config with "<path>: <what>". Returns SY_ERR_CONFIG, or
+ * SY_ERR_NOMEM when the text itself could not be stored. */
+static int fail(parser *p, const char *what) {
+  if (!p->err) return SY_ERR_CONFIG;
+  char line[MSG_CAP];
+  snprintf(line, sizeof line, "%s: %s", p->path[0] ? p->path : "config", what);
+  scrub(p->root, 0, 0, line, sizeof line);
+  sy_buf_reset(p->err);
+  sy_buf_puts(p->err, line);
+  return p->err->oom ? SY_ERR_NOMEM : SY_ERR_CONFIG;
+}
+
+static void warn(parser *p, const char *what) {
   if (!p->warn) return;
-  size_t len = path_push(p, "%s%s", key, 0);
-  p->warn(p->user, p->path, "unknown key, ignored");
+  char path[PATH_CAP], msg[MSG_CAP];
+  snprintf(path, sizeof path, "%s", p->path);
+  snprintf(msg, sizeof msg, "%s", what);
+  scrub(p->root, 0, 0, path, sizeof path);
+  scrub(p->root, 0, 0, msg, sizeof msg);
+  p->warn(p->user, path, msg);
+}
+
+static void warn_key(parser *p, const char *key, const char *what) {
+  size_t len = path_key(p, key);
+  warn(p, what);
   path_pop(p, len);
 }
 
-/* ---- typed readers: each reads key |k| of |obj| at the current path ---- */
-
-/* A number, or a string holding one (LiteLLM accepts "60"). */
-static int read_num(parser *p, const cJSON *v, double *out) {
-  if (cJSON_IsNumber(v)) {
-    *out = v->valuedouble;
-    return 0;
+/* A name for a message: control characters replaced, cut at 100 bytes. */
+static void quote_name(char *out, size_t cap, const char *s) {
+  size_t o = 0;
+  for (size_t i = 0; s[i] && o + 4 < cap && i < 100; i++) {
+    unsigned char c = (unsigned char)s[i];
+    out[o++] = (char)(c < 0x20 || c == 0x7f ? '?' : c);
   }
-  if (cJSON_IsString(v) && *v->valuestring) {
-    char *end;
-    double d = strtod(v->valuestring, &end);
-    if (*end == '\0') {
-      *out = d;
-      return 0;
-    }
-  }
-  return fail(p, "expected a number");
+  if (strlen(s) > 100 && o + 4 < cap) o += (size_t)snprintf(out + o, cap - o, "...");
+  out[o] = '\0';
 }
 
-static int read_nonneg(parser *p, const cJSON *v, double *out) {
-  if (read_num(p, v, out) < 0) return SY_ERR_CONFIG;
-  if (*out < 0) return fail(p, "expected a number >= 0");
+/* ---- small helpers ---- */
+
+/* Whether |k| is one of the NUL-separated names of |list| (which ends with
+ * an empty name). Packed so that the module carries no pointer tables. */
+static int in_list(const char *list, const char *k) {
+  for (; *list; list += strlen(list) + 1)
+    if (!strcmp(list, k)) return 1;
   return 0;
 }
 
-static int read_int(parser *p, const cJSON *v, int lo, int *out) {
+/* The last item named |k| of |obj| that is not null: the one that wins. */
+static const cJSON *item(const cJSON *obj, const char *k) {
+  const cJSON *c, *found = NULL;
+  if (!cJSON_IsObject(obj)) return NULL;
+  cJSON_ArrayForEach(c, obj) {
+    if (c->string && !strcmp(c->string, k)) found = c;
+  }
+  return cJSON_IsNull(found) ? NULL : found;
+}
+
+/* Whether |v| is shadowed by a later key of the same name (which wins). */
+static int shadowed(const cJSON *v) {
+  for (const cJSON *c = v->next; c; c = c->next)
+    if (c->string && !strcmp(c->string, v->string)) return 1;
+  return 0;
+}
+
+/* ---- typed readers ---- */
+
+/* A finite number, or a string holding one in decimal (LiteLLM accepts
+ * "60"); surrounding blanks are allowed. */
+static int as_number(const cJSON *v, double *out) {
+  if (cJSON_IsNumber(v)) {
+    if (!isfinite(v->valuedouble)) return -1;
+    *out = v->valuedouble;
+    return 0;
+  }
+  if (!cJSON_IsString(v)) return -1;
+  const char *s = v->valuestring, *q;
+  while (*s == ' ' || *s == '\t')
+    s++;
+  q = s;
+  if (*q == '+' || *q == '-') q++;
+  int digits = 0;
+  while (*q >= '0' && *q <= '9')
+    q++, digits++;
+  if (*q == '.') {
+    q++;
+    while (*q >= '0' && *q <= '9')
+      q++, digits++;
+  }
+  if (!digits) return -1;
+  if (*q == 'e' || *q == 'E') {
+    q++;
+    if (*q == '+' || *q == '-') q++;
+    if (!(*q >= '0' && *q <= '9')) return -1;
+    while (*q >= '0' && *q <= '9')
+      q++;
+  }
+  while (*q == ' ' || *q == '\t')
+    q++;
+  if (*q) return -1;
+  double d = strtod(s, NULL);
+  if (!isfinite(d)) return -1;
+  *out = d;
+  return 0;
+}
+
+static int rd_nonneg(parser *p, const cJSON *v, double *out) {
   double d;
-  if (read_num(p, v, &d) < 0) return SY_ERR_CONFIG;
-  /* The range first: casting an out-of-range double to int is undefined. */
-  if (!(d >= lo && d <= 1e9) || d != (double)(int)d) {
-    char msg[64];
-    snprintf(msg, sizeof msg, "expected an integer >= %d", lo);
+  if (as_number(v, &d) < 0) return fail(p, "expected a number");
+  if (d < 0) return fail(p, "expected a number >= 0");
+  *out = d;
+  return 0;
+}
+
+static int rd_int(parser *p, const cJSON *v, int lo, int hi, int *out) {
+  double d;
+  /* The range before the cast: casting an out-of-range double is undefined. */
+  if (as_number(v, &d) < 0 || !(d >= lo && d <= hi) || d != (double)(int)d) {
+    char msg[80];
+    snprintf(msg, sizeof msg, "expected an integer from %d to %d", lo, hi);
     return fail(p, msg);
   }
   *out = (int)d;
   return 0;
 }
 
-static int read_secs(parser *p, const cJSON *v, sy_ms *out) {
+/* Seconds in the file, ms in the config. */
+static int rd_secs(parser *p, const cJSON *v, sy_ms *out) {
   double d;
-  if (read_nonneg(p, v, &d) < 0) return SY_ERR_CONFIG;
+  if (as_number(v, &d) < 0 || !(d >= 0 && d <= MAX_SECONDS)) {
+    char msg[80];
+    snprintf(msg, sizeof msg, "expected a number of seconds from 0 to %d", MAX_SECONDS);
+    return fail(p, msg);
+  }
   *out = d * 1000;
   return 0;
 }
 
-static int read_bool(parser *p, const cJSON *v, bool *out) {
+static int rd_bool(parser *p, const cJSON *v, bool *out) {
   if (cJSON_IsBool(v)) {
     *out = cJSON_IsTrue(v);
     return 0;
@@ -102,58 +325,133 @@ static int read_bool(parser *p, const cJSON *v, bool *out) {
   return fail(p, "expected true or false");
 }
 
-static int read_str(parser *p, const cJSON *v, char **out) {
-  if (cJSON_IsNumber(v)) { /* ids and versions are sometimes written bare */
-    char num[32];
-    snprintf(num, sizeof num, "%.17g", v->valuedouble);
-    sy_free(*out);
-    return (*out = sy_strdup(num)) ? 0 : SY_ERR_NOMEM;
+enum { STR_NUMBER_OK = 1, STR_EMPTY_UNSET = 2 };
+
+/* A string (or, with STR_NUMBER_OK, a number written bare, as ids and API
+ * versions sometimes are) replacing *out. */
+static int rd_str(parser *p, const cJSON *v, char **out, int flags) {
+  char num[32];
+  const char *s;
+  if (cJSON_IsString(v)) {
+    s = v->valuestring;
+  } else if ((flags & STR_NUMBER_OK) && cJSON_IsNumber(v) && isfinite(v->valuedouble)) {
+    double d = v->valuedouble;
+    if (d > -1e15 && d < 1e15 && d == (double)(long long)d)
+      snprintf(num, sizeof num, "%.0f", d);
+    else
+      snprintf(num, sizeof num, "%.17g", d);
+    s = num;
+  } else {
+    return fail(p, "expected a string");
   }
-  if (!cJSON_IsString(v)) return fail(p, "expected a string");
   sy_free(*out);
-  return (*out = sy_strdup(v->valuestring)) ? 0 : SY_ERR_NOMEM;
+  *out = NULL;
+  if (!*s && (flags & STR_EMPTY_UNSET)) return 0;
+  return (*out = sy_strdup(s)) ? 0 : SY_ERR_NOMEM;
+}
+
+/* ---- string index ---- */
+
+typedef const char *(*name_at_fn)(const void *ctx, uint32_t i);
+
+static int strtab_init(strtab *t, size_t n) {
+  size_t cap = 8;
+  while (cap < 2 * n)
+    cap *= 2;
+  if (!(t->slots = sy_calloc(cap, sizeof *t->slots))) return SY_ERR_NOMEM;
+  t->mask = cap - 1;
+  return 0;
+}
+
+/* The slot holding |key|, or the empty slot where it would go. */
+static size_t strtab_find(const uint32_t *slots, size_t mask, const char *key, name_at_fn name_at,
+                          const void *ctx) {
+  size_t i = (size_t)sy_hash64(key, strlen(key), 0) & mask;
+  while (slots[i] && strcmp(name_at(ctx, slots[i] - 1), key) != 0)
+    i = (i + 1) & mask;
+  return i;
+}
+
+static const char *group_name_at(const void *ctx, uint32_t i) {
+  return ((const sy_config *)ctx)->groups[i].name;
+}
+
+static const char *dep_id_at(const void *ctx, uint32_t i) {
+  return ((const sy_config *)ctx)->deps[i].id;
 }
 
 /* ---- retry_policy / allowed_fails_policy ---- */
 
-/* LiteLLM's exception-class names and the classes they cover. */
+#define BIT(c) (1u << (c))
+
+/* LiteLLM's exception names and the classes each covers, in the order they
+ * are applied. ContextWindowExceeded is a BadRequest in LiteLLM, and its
+ * RateLimitError covers exhausted quotas. The AllowedFails-only names came
+ * with LiteLLM's later per-class cooldowns; 502 and 503 are "server" here
+ * like every 5xx, so InternalServerError, applied after them, wins over
+ * them when both are given. */
 static const struct {
   const char *stem;
-  sy_class classes[5];
-} litellm_classes[] = {
-    {"BadRequestError", {SY_CLASS_BAD_REQUEST, SY_CLASS_CONTEXT_WINDOW}},
-    {"AuthenticationError", {SY_CLASS_AUTH}},
-    {"TimeoutError", {SY_CLASS_TIMEOUT}},
-    {"RateLimitError", {SY_CLASS_RATE_LIMIT, SY_CLASS_QUOTA}},
-    {"ContentPolicyViolationError", {SY_CLASS_CONTENT_POLICY}},
+  unsigned classes;
+  int fails_only;
+} litellm_policy[] = {
+    {"ServiceUnavailableError", BIT(SY_CLASS_SERVER), 1},
+    {"BadGatewayError", BIT(SY_CLASS_SERVER), 1},
     {"InternalServerError",
-     {SY_CLASS_SERVER, SY_CLASS_OVERLOADED, SY_CLASS_CONFLICT, SY_CLASS_NETWORK,
-      SY_CLASS_BAD_RESPONSE}},
+     BIT(SY_CLASS_SERVER) | BIT(SY_CLASS_OVERLOADED) | BIT(SY_CLASS_CONFLICT) |
+         BIT(SY_CLASS_NETWORK) | BIT(SY_CLASS_BAD_RESPONSE),
+     0},
+    {"BadRequestError", BIT(SY_CLASS_BAD_REQUEST) | BIT(SY_CLASS_CONTEXT_WINDOW), 0},
+    {"AuthenticationError", BIT(SY_CLASS_AUTH), 0},
+    {"TimeoutError", BIT(SY_CLASS_TIMEOUT), 0},
+    {"RateLimitError", BIT(SY_CLASS_RATE_LIMIT) | BIT(SY_CLASS_QUOTA), 0},
+    {"ContentPolicyViolationError", BIT(SY_CLASS_CONTENT_POLICY), 0},
+    {"NotFoundError", BIT(SY_CLASS_NOT_FOUND), 1},
 };
 
-static int read_class_policy(parser *p, const cJSON *obj, const char *suffix, int *out) {
+static int policy_key_known(const char *k, const char *suffix, int fails) {
+  int c = sy_class_from_name(k);
+  if (c > SY_CLASS_OK) return 1;
+  size_t kl = strlen(k), sl = strlen(suffix);
+  if (kl <= sl || strcmp(k + kl - sl, suffix) != 0) return 0;
+  for (size_t i = 0; i < sizeof litellm_policy / sizeof *litellm_policy; i++)
+    if ((fails || !litellm_policy[i].fails_only) && strlen(litellm_policy[i].stem) == kl - sl &&
+        !strncmp(k, litellm_policy[i].stem, kl - sl))
+      return 1;
+  return 0;
+}
+
+static int rd_policy_entry(parser *p, const cJSON *v, int hi, unsigned classes, int *out) {
+  size_t len = path_key(p, v->string);
+  int n, rc = rd_int(p, v, 0, hi, &n);
+  if (rc < 0) return rc;
+  path_pop(p, len);
+  for (int c = 0; c < SY_CLASS_COUNT; c++)
+    if (classes & BIT(c)) out[c] = n;
+  return 0;
+}
+
+/* Counts per error class. |fails|: allowed_fails_policy, else retry_policy. */
+static int rd_policy(parser *p, const cJSON *obj, int fails, int *out) {
+  const char *suffix = fails ? "AllowedFails" : "Retries";
+  int hi = fails ? MAX_COUNT : MAX_RETRIES, rc;
+  for (int c = 0; c < SY_CLASS_COUNT; c++)
+    out[c] = SY_UNSET;
   if (!cJSON_IsObject(obj)) return fail(p, "expected an object of counts per error class");
-  const cJSON *it;
-  cJSON_ArrayForEach(it, obj) {
-    size_t len = path_push(p, "%s%s", it->string, 0);
-    int n, rc = read_int(p, it, 0, &n);
-    if (rc < 0) return rc;
-    path_pop(p, len);
-    int cls = sy_class_from_name(it->string);
-    if (cls > 0) {
-      out[cls] = n;
-      continue;
-    }
-    int found = 0;
-    for (size_t i = 0; i < sizeof litellm_classes / sizeof *litellm_classes; i++) {
-      char name[64];
-      snprintf(name, sizeof name, "%s%s", litellm_classes[i].stem, suffix);
-      if (strcmp(name, it->string) != 0) continue;
-      for (size_t j = 0; j < 5 && litellm_classes[i].classes[j]; j++)
-        out[litellm_classes[i].classes[j]] = n;
-      found = 1;
-    }
-    if (!found) warn_unknown(p, it->string);
+  for (size_t i = 0; i < sizeof litellm_policy / sizeof *litellm_policy; i++) {
+    if (litellm_policy[i].fails_only && !fails) continue;
+    char name[64];
+    snprintf(name, sizeof name, "%s%s", litellm_policy[i].stem, suffix);
+    const cJSON *v = item(obj, name);
+    if (v && (rc = rd_policy_entry(p, v, hi, litellm_policy[i].classes, out)) < 0) return rc;
+  }
+  for (int c = SY_CLASS_OK + 1; c < SY_CLASS_COUNT; c++) {
+    const cJSON *v = item(obj, sy_class_name((sy_class)c));
+    if (v && (rc = rd_policy_entry(p, v, hi, BIT(c), out)) < 0) return rc;
+  }
+  const cJSON *v;
+  cJSON_ArrayForEach(v, obj) {
+    if (!policy_key_known(v->string, suffix, fails)) warn_key(p, v->string, "unknown key, ignored");
   }
   return 0;
 }
@@ -171,7 +469,23 @@ static void fallback_list_free(sy_fallback_list *l) {
   memset(l, 0, sizeof *l);
 }
 
-static int add_rule(sy_fallback_list *l, const char *group, const cJSON *targets, parser *p) {
+/* Warns when |name| is neither a group nor a provider model ("openai/x",
+ * servable without config). */
+static void check_group(parser *p, const char *name, int rule_key) {
+  sy_provider_kind k;
+  size_t off;
+  if ((rule_key && !strcmp(name, "*")) || sy_config_group(p->cfg, name) ||
+      sy_provider_from_model(name, &k, &off) == 0)
+    return;
+  char q[128], msg[256];
+  quote_name(q, sizeof q, name);
+  snprintf(msg, sizeof msg, "model group '%s' is not in model_list; %s", q,
+           rule_key ? "this rule never applies" : "skipped at request time");
+  warn(p, msg);
+}
+
+/* Appends the rule |group| -> |targets| (a list of group names). */
+static int add_rule(parser *p, sy_fallback_list *l, const char *group, const cJSON *targets) {
   if (!cJSON_IsArray(targets)) return fail(p, "expected a list of model group names");
   sy_fallback_rule *rules = sy_realloc(l->rules, (l->nrules + 1) * sizeof *rules);
   if (!rules) return SY_ERR_NOMEM;
@@ -185,147 +499,231 @@ static int add_rule(sy_fallback_list *l, const char *group, const cJSON *targets
   const cJSON *t;
   int i = 0;
   cJSON_ArrayForEach(t, targets) {
-    size_t len = path_push(p, NULL, NULL, i++);
-    int rc = read_str(p, t, &r->targets[r->ntargets]);
-    if (rc < 0) return rc;
+    size_t len = path_index(p, i++);
+    if (!cJSON_IsString(t) || !*t->valuestring) return fail(p, "expected a model group name");
+    if (!(r->targets[r->ntargets] = sy_strdup(t->valuestring))) return SY_ERR_NOMEM;
     r->ntargets++;
+    check_group(p, t->valuestring, 0);
     path_pop(p, len);
   }
   return 0;
 }
 
-static int read_fallbacks(parser *p, const cJSON *v, sy_fallback_list *l) {
-  if (!cJSON_IsArray(v)) return fail(p, "expected a list of {group: [fallback groups]}");
+/* LiteLLM's [{"group": ["fb1", "fb2"]}, ...], replacing |l|. */
+static int rd_fallbacks(parser *p, const cJSON *v, sy_fallback_list *l) {
   fallback_list_free(l);
-  const cJSON *item;
-  int i = 0;
-  cJSON_ArrayForEach(item, v) {
-    size_t len = path_push(p, NULL, NULL, i++);
-    if (!cJSON_IsObject(item) || cJSON_GetArraySize(item) != 1)
+  if (!cJSON_IsArray(v)) return fail(p, "expected a list of {model group: [fallback groups]}");
+  const cJSON *rule;
+  int i = 0, rc;
+  cJSON_ArrayForEach(rule, v) {
+    size_t len = path_index(p, i++);
+    if (!cJSON_IsObject(rule) || cJSON_GetArraySize(rule) != 1)
       return fail(p, "expected an object with one key");
-    size_t l2 = path_push(p, "%s%s", item->child->string, 0);
-    int rc = add_rule(l, item->child->string, item->child, p);
-    if (rc < 0) return rc;
+    size_t l2 = path_key(p, rule->child->string);
+    check_group(p, rule->child->string, 1);
+    if ((rc = add_rule(p, l, rule->child->string, rule->child)) < 0) return rc;
     path_pop(p, l2);
     path_pop(p, len);
   }
   return 0;
 }
 
-/* ---- settings ---- */
+/* ---- fields: one reader per kind, tables per section ---- */
 
-static const char *const quiet_settings[] = {"drop_params",
-                                             "set_verbose",
-                                             "success_callback",
-                                             "failure_callback",
-                                             "callbacks",
-                                             "service_callback",
-                                             "cache",
-                                             "cache_params",
-                                             "redis_host",
-                                             "redis_port",
-                                             "redis_password",
-                                             "redis_url",
-                                             "enable_pre_call_checks",
-                                             "routing_strategy_args",
-                                             "model_group_alias",
-                                             "enable_tag_filtering",
-                                             "tag_filtering_match_any",
-                                             "default_max_parallel_requests",
-                                             "optional_pre_call_checks",
-                                             "polling_interval",
-                                             "json_logs",
-                                             "turn_off_message_logging",
-                                             "alerting",
-                                             "alerting_threshold",
-                                             "model_group_retry_policy",
-                                             "default_litellm_params",
-                                             "provider_budget_config",
-                                             "request_timeout_seconds",
-                                             "max_parallel_requests",
-                                             "cooldown_cache",
-                                             "num_workers",
-                                             "enable_health_check_routing",
-                                             "modify_params",
-                                             "callback_settings",
-                                             "telemetry",
-                                             "context_window_fallback_dict",
-                                             "max_budget",
-                                             "budget_duration",
-                                             "public_routes",
-                                             "router_general_settings",
-                                             "deployment_affinity_ttl_seconds"};
+enum {
+  F_RETRIES,      /* int, 0 to MAX_RETRIES */
+  F_COUNT,        /* int, 0 to MAX_COUNT */
+  F_ORDER,        /* int, 1 to MAX_COUNT */
+  F_SECS,         /* sy_ms, from seconds */
+  F_DEADLINE,     /* sy_ms, from seconds above 0 */
+  F_NONNEG,       /* double >= 0 */
+  F_BOOL,         /* bool */
+  F_STR,          /* char *; "" is unset */
+  F_STR_NUM,      /* char *; a bare number is taken as its text */
+  F_RETRY_POLICY, /* int[SY_CLASS_COUNT] */
+  F_FAILS_POLICY, /* int[SY_CLASS_COUNT] */
+  F_FALLBACKS,    /* sy_fallback_list */
+  F_STRATEGY,     /* char *, one of |strategies| */
+  F_TAGS,         /* the deployment's tags */
+  F_ELSEWHERE     /* known, read by the caller */
+};
 
-static const char *const strategies[] = {"simple-shuffle",        "least-busy",
-                                         "usage-based-routing",   "usage-based-routing-v2",
-                                         "latency-based-routing", "cost-based-routing"};
+typedef struct field {
+  const char *name;
+  unsigned char kind;
+  unsigned short off; /* in sy_settings or sy_deployment */
+} field;
 
-static int read_setting(parser *p, const cJSON *v, sy_settings *s) {
-  const char *k = v->string;
-  if (!strcmp(k, "num_retries")) return read_int(p, v, 0, &s->num_retries);
-  if (!strcmp(k, "retry_after")) return read_secs(p, v, &s->retry_after_ms);
-  if (!strcmp(k, "allowed_fails")) return read_int(p, v, 0, &s->allowed_fails);
-  if (!strcmp(k, "cooldown_time")) return read_secs(p, v, &s->cooldown_ms);
-  if (!strcmp(k, "timeout") || !strcmp(k, "request_timeout")) {
-    if (read_secs(p, v, &s->timeout_ms) < 0) return SY_ERR_CONFIG;
-    return s->timeout_ms > 0 ? 0 : fail(p, "expected seconds above 0");
+#define S(name, kind, member)                                                                      \
+  { name, kind, offsetof(sy_settings, member) }
+static const field setting_fields[] = {
+    S("num_retries", F_RETRIES, num_retries),
+    S("retry_after", F_SECS, retry_after_ms),
+    S("allowed_fails", F_COUNT, allowed_fails),
+    S("allowed_fails_policy", F_FAILS_POLICY, allowed_fails_policy),
+    S("cooldown_time", F_SECS, cooldown_ms),
+    S("disable_cooldowns", F_BOOL, disable_cooldowns),
+    S("timeout", F_DEADLINE, timeout_ms),
+    S("request_timeout", F_DEADLINE, timeout_ms),
+    S("attempt_timeout", F_SECS, attempt_timeout_ms),
+    S("stream_timeout", F_SECS, stream_timeout_ms),
+    S("max_fallbacks", F_RETRIES, max_fallbacks),
+    S("backoff_initial", F_SECS, backoff_initial_ms),
+    S("backoff_max", F_SECS, backoff_max_ms),
+    S("retry_after_max", F_SECS, retry_after_max_ms),
+    S("retry_policy", F_RETRY_POLICY, retry_policy),
+    S("fallbacks", F_FALLBACKS, fallbacks),
+    S("context_window_fallbacks", F_FALLBACKS, context_window_fallbacks),
+    S("content_policy_fallbacks", F_FALLBACKS, content_policy_fallbacks),
+    S("routing_strategy", F_STRATEGY, routing_strategy),
+    S("default_fallbacks", F_ELSEWHERE, fallbacks), /* appended after both sections */
+};
+#undef S
+
+#define D(name, kind, member)                                                                      \
+  { name, kind, offsetof(sy_deployment, member) }
+static const field param_fields[] = {
+    D("model", F_ELSEWHERE, model),
+    D("custom_llm_provider", F_ELSEWHERE, model),
+    D("api_base", F_STR, api_base),
+    D("api_key", F_STR, api_key),
+    D("api_version", F_STR_NUM, api_version),
+    D("rpm", F_NONNEG, rpm),
+    D("tpm", F_NONNEG, tpm),
+    D("weight", F_NONNEG, weight),
+    D("order", F_ORDER, order),
+    D("timeout", F_SECS, timeout_ms),
+    D("request_timeout", F_ELSEWHERE, timeout_ms), /* when timeout is absent */
+    D("stream_timeout", F_SECS, stream_timeout_ms),
+    D("num_retries", F_RETRIES, num_retries),
+    D("cooldown_time", F_SECS, cooldown_ms),
+    D("max_input_tokens", F_NONNEG, max_input_tokens),
+    D("input_cost_per_token", F_NONNEG, input_cost_per_token),
+    D("output_cost_per_token", F_NONNEG, output_cost_per_token),
+    D("retry_policy", F_RETRY_POLICY, retry_policy),
+    D("tags", F_TAGS, tags),
+};
+#undef D
+
+static const field *field_of(const field *t, size_t n, const char *name) {
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(t[i].name, name)) return &t[i];
+  return NULL;
+}
+#define SETTING(name) field_of(setting_fields, sizeof setting_fields / sizeof *setting_fields, name)
+#define PARAM(name) field_of(param_fields, sizeof param_fields / sizeof *param_fields, name)
+
+static const char strategies[] = "simple-shuffle\0least-busy\0usage-based-routing\0"
+                                 "usage-based-routing-v2\0latency-based-routing\0"
+                                 "cost-based-routing\0";
+
+static int rd_tags(parser *p, const cJSON *v, sy_deployment *d);
+
+/* Reads |v| into the field |f| of |base| (a sy_settings or sy_deployment). */
+static int rd_field(parser *p, const cJSON *v, const field *f, void *base) {
+  void *at = (char *)base + f->off;
+  switch (f->kind) {
+  case F_RETRIES: return rd_int(p, v, 0, MAX_RETRIES, at);
+  case F_COUNT: return rd_int(p, v, 0, MAX_COUNT, at);
+  case F_ORDER: return rd_int(p, v, 1, MAX_COUNT, at);
+  case F_SECS: return rd_secs(p, v, at);
+  case F_DEADLINE: {
+    sy_ms ms;
+    int rc = rd_secs(p, v, &ms);
+    if (rc < 0) return rc;
+    if (ms <= 0) return fail(p, "expected a number of seconds above 0");
+    *(sy_ms *)at = ms;
+    return 0;
   }
-  if (!strcmp(k, "attempt_timeout")) return read_secs(p, v, &s->attempt_timeout_ms);
-  if (!strcmp(k, "stream_timeout")) return read_secs(p, v, &s->stream_timeout_ms);
-  if (!strcmp(k, "backoff_initial")) return read_secs(p, v, &s->backoff_initial_ms);
-  if (!strcmp(k, "backoff_max")) return read_secs(p, v, &s->backoff_max_ms);
-  if (!strcmp(k, "retry_after_max")) return read_secs(p, v, &s->retry_after_max_ms);
-  if (!strcmp(k, "max_fallbacks")) return read_int(p, v, 0, &s->max_fallbacks);
-  if (!strcmp(k, "disable_cooldowns")) return read_bool(p, v, &s->disable_cooldowns);
-  if (!strcmp(k, "retry_policy")) return read_class_policy(p, v, "Retries", s->retry_policy);
-  if (!strcmp(k, "allowed_fails_policy"))
-    return read_class_policy(p, v, "AllowedFails", s->allowed_fails_policy);
-  if (!strcmp(k, "fallbacks")) return read_fallbacks(p, v, &s->fallbacks);
-  if (!strcmp(k, "context_window_fallbacks"))
-    return read_fallbacks(p, v, &s->context_window_fallbacks);
-  if (!strcmp(k, "content_policy_fallbacks"))
-    return read_fallbacks(p, v, &s->content_policy_fallbacks);
-  if (!strcmp(k, "default_fallbacks")) return 0; /* applied after all fallbacks are read */
-  if (!strcmp(k, "routing_strategy")) {
-    for (size_t i = 0; i < sizeof strategies / sizeof *strategies; i++)
-      if (cJSON_IsString(v) && !strcmp(v->valuestring, strategies[i]))
-        return read_str(p, v, &s->routing_strategy);
+  case F_NONNEG: return rd_nonneg(p, v, at);
+  case F_BOOL: return rd_bool(p, v, at);
+  case F_STR: return rd_str(p, v, at, STR_EMPTY_UNSET);
+  case F_STR_NUM: return rd_str(p, v, at, STR_EMPTY_UNSET | STR_NUMBER_OK);
+  case F_RETRY_POLICY: return rd_policy(p, v, 0, at);
+  case F_FAILS_POLICY: return rd_policy(p, v, 1, at);
+  case F_FALLBACKS: return rd_fallbacks(p, v, at);
+  case F_STRATEGY:
+    if (cJSON_IsString(v) && in_list(strategies, v->valuestring)) return rd_str(p, v, at, 0);
     return fail(p, "expected one of simple-shuffle, least-busy, usage-based-routing, "
                    "usage-based-routing-v2, latency-based-routing, cost-based-routing");
+  case F_TAGS: return rd_tags(p, v, base);
+  default: return 0;
   }
-  for (size_t i = 0; i < sizeof quiet_settings / sizeof *quiet_settings; i++)
-    if (!strcmp(k, quiet_settings[i])) return 0;
-  if (p->warn) p->warn(p->user, p->path, "unknown key, ignored"); /* the path ends in |k| */
+}
+
+/* LiteLLM keys (Router arguments, proxy router_settings, litellm module
+ * settings) that Switchyard does not implement or leaves to its host: they
+ * are accepted without a word. Anything else unknown is warned about. */
+static const char quiet_settings[] =
+    /* Router / router_settings */
+    "model_list\0assistants_config\0search_tools\0guardrail_list\0redis_url\0redis_host\0"
+    "redis_port\0redis_password\0cache_responses\0cache_kwargs\0caching_groups\0client_ttl\0"
+    "polling_interval\0default_priority\0default_litellm_params\0default_max_parallel_requests\0"
+    "set_verbose\0debug_level\0model_group_alias\0enable_pre_call_checks\0enable_tag_filtering\0"
+    "tag_filtering_match_any\0model_group_retry_policy\0optional_pre_call_checks\0"
+    "routing_strategy_args\0provider_budget_config\0alerting_config\0router_general_settings\0"
+    "ignore_invalid_deployments\0deployment_affinity_ttl_seconds\0model_group_affinity_config\0"
+    "enable_health_check_routing\0health_check_staleness_threshold\0"
+    "health_check_ignore_transient_errors\0max_parallel_requests\0num_workers\0"
+    /* litellm_settings */
+    "drop_params\0modify_params\0additional_drop_params\0json_logs\0success_callback\0"
+    "failure_callback\0callbacks\0service_callback\0input_callback\0callback_settings\0"
+    "turn_off_message_logging\0redact_messages_in_exceptions\0redact_user_api_key_info\0cache\0"
+    "cache_params\0enable_caching_on_provider_specific_optional_params\0default_in_memory_ttl\0"
+    "default_redis_ttl\0default_redis_batch_cache_expiry\0upperbound_key_generate_params\0"
+    "default_key_generate_params\0key_generation_settings\0default_internal_user_params\0"
+    "default_team_params\0default_team_settings\0max_internal_user_budget\0"
+    "internal_user_budget_duration\0max_end_user_budget\0max_user_budget\0max_budget\0"
+    "budget_duration\0disable_end_user_cost_tracking\0"
+    "disable_end_user_cost_tracking_prometheus_only\0enable_preview_features\0"
+    "enable_json_schema_validation\0disable_add_transform_inline_image_block\0"
+    "disable_hf_tokenizer_download\0disable_token_counter\0public_model_groups\0"
+    "public_model_groups_links\0model_group_settings\0tag_budget_config\0telemetry\0"
+    "return_response_headers\0suppress_debug_info\0ssl_verify\0ssl_certificate\0force_ipv4\0"
+    "disable_streaming_logging\0enable_azure_ad_token_refresh\0langfuse_default_tags\0"
+    "mcp_aliases\0enable_loadbalancing_on_batch_endpoints\0s3_callback_params\0model_alias_map\0"
+    "num_retries_per_request\0guardrails\0use_chat_completions_url_for_anthropic_messages\0"
+    "disable_copilot_system_to_assistant\0reject_clientside_metadata_tags\0"
+    "log_raw_request_response\0store_audit_logs\0context_window_fallback_dict\0max_tokens\0"
+    "api_base\0api_version\0api_key\0check_provider_endpoint\0"
+    "prometheus_initialize_budget_metrics\0presidio_ad_hoc_recognizers\0"
+    /* Switchyard's own, read by the JS host */
+    "alerting\0";
+
+static int rd_section(parser *p, const char *name) {
+  const cJSON *sec = item(p->root, name);
+  if (!sec) return 0;
+  size_t len = path_key(p, name);
+  if (!cJSON_IsObject(sec)) return fail(p, "expected an object");
+  int has_timeout = item(sec, "timeout") != NULL, rc;
+  const cJSON *v;
+  cJSON_ArrayForEach(v, sec) {
+    if (cJSON_IsNull(v)) continue;
+    if (has_timeout && !strcmp(v->string, "request_timeout")) continue; /* timeout wins */
+    size_t l2 = path_key(p, v->string);
+    const field *f = SETTING(v->string);
+    if (f && (rc = rd_field(p, v, f, &p->cfg->settings)) < 0) return rc;
+    if (!f && !in_list(quiet_settings, v->string)) warn(p, "unknown key, ignored");
+    path_pop(p, l2);
+  }
+  path_pop(p, len);
   return 0;
 }
 
-/* Reads litellm_settings, then router_settings over it, so that a key in
- * router_settings wins wherever it is written. */
-static int read_settings(parser *p, const cJSON *root) {
+/* litellm_settings, then router_settings over it, so that a key in
+ * router_settings wins wherever it is written; then default_fallbacks (of
+ * the winning section) as a "*" rule after the fallbacks. */
+static int rd_settings(parser *p) {
   static const char *const sections[] = {"litellm_settings", "router_settings"};
-  for (int s = 0; s < 2; s++) {
-    const cJSON *sec = cJSON_GetObjectItemCaseSensitive(root, sections[s]);
-    if (!sec) continue;
-    size_t len = path_push(p, "%s%s", sections[s], 0);
-    if (!cJSON_IsObject(sec)) return fail(p, "expected an object");
-    const cJSON *v;
-    cJSON_ArrayForEach(v, sec) {
-      size_t l2 = path_push(p, "%s%s", v->string, 0);
-      int rc = read_setting(p, v, &p->cfg->settings);
-      if (rc < 0) return rc;
-      path_pop(p, l2);
-    }
-    path_pop(p, len);
-  }
-  for (int s = 1; s >= 0; s--) {
-    const cJSON *sec = cJSON_GetObjectItemCaseSensitive(root, sections[s]);
-    const cJSON *d = cJSON_GetObjectItemCaseSensitive(sec, "default_fallbacks");
+  int rc;
+  for (int i = 0; i < 2; i++)
+    if ((rc = rd_section(p, sections[i])) < 0) return rc;
+  for (int i = 1; i >= 0; i--) {
+    const cJSON *d = item(item(p->root, sections[i]), "default_fallbacks");
     if (!d) continue;
-    size_t len = path_push(p, "%s%s", sections[s], 0);
-    size_t l2 = path_push(p, "%s%s", "default_fallbacks", 0);
-    int rc = add_rule(&p->cfg->settings.fallbacks, "*", d, p);
-    if (rc < 0) return rc;
-    path_pop(p, l2);
+    size_t len = path_key(p, sections[i]);
+    path_key(p, "default_fallbacks");
+    if ((rc = add_rule(p, &p->cfg->settings.fallbacks, "*", d)) < 0) return rc;
     path_pop(p, len);
     break;
   }
@@ -344,7 +742,7 @@ int sy_provider_from_model(const char *s, sy_provider_kind *kind, size_t *model_
   } known[] = {{"openai/", SY_PROVIDER_OPENAI},
                {"azure/", SY_PROVIDER_AZURE},
                {"anthropic/", SY_PROVIDER_ANTHROPIC}};
-  for (size_t i = 0; i < 3; i++) {
+  for (size_t i = 0; i < sizeof known / sizeof *known; i++) {
     size_t n = strlen(known[i].prefix);
     if (strncmp(s, known[i].prefix, n) == 0 && s[n]) {
       *kind = known[i].kind;
@@ -353,20 +751,6 @@ int sy_provider_from_model(const char *s, sy_provider_kind *kind, size_t *model_
     }
   }
   return SY_ERR_NOT_FOUND;
-}
-
-static const char *const consumed_params[] = {
-    "model", "api_base", "api_key", "api_version", "rpm", "tpm", "weight", "order", "timeout",
-    "stream_timeout", "num_retries", "cooldown_time", "max_input_tokens", "input_cost_per_token",
-    "output_cost_per_token", "tags", "retry_policy",
-    /* LiteLLM's, with no effect here: provider SDK retries are off by design */
-    "max_retries", "region_name", "base_model", "custom_llm_provider", "organization",
-    "mock_response"};
-
-static int is_consumed(const char *k) {
-  for (size_t i = 0; i < sizeof consumed_params / sizeof *consumed_params; i++)
-    if (!strcmp(k, consumed_params[i])) return 1;
-  return 0;
 }
 
 void sy_deployment_init(sy_deployment *d) {
@@ -378,6 +762,14 @@ void sy_deployment_init(sy_deployment *d) {
     d->retry_policy[c] = SY_UNSET;
 }
 
+static void free_tags(sy_deployment *d) {
+  for (size_t i = 0; i < d->ntags; i++)
+    sy_free(d->tags[i]);
+  sy_free(d->tags);
+  d->tags = NULL;
+  d->ntags = 0;
+}
+
 void sy_deployment_clear(sy_deployment *d) {
   sy_free(d->id);
   sy_free(d->group);
@@ -387,127 +779,149 @@ void sy_deployment_clear(sy_deployment *d) {
   sy_free(d->api_key);
   sy_free(d->api_version);
   sy_free(d->extra_params);
-  for (size_t i = 0; i < d->ntags; i++)
-    sy_free(d->tags[i]);
-  sy_free(d->tags);
+  free_tags(d);
 }
 
-/* Reads one litellm_params (or model_info) field into |d|. */
-static int read_param(parser *p, const cJSON *v, sy_deployment *d) {
-  const char *k = v->string;
-  if (!strcmp(k, "model")) {
-    if (!cJSON_IsString(v) || !*v->valuestring) return fail(p, "expected a string");
-    size_t off = 0;
-    if (sy_provider_from_model(v->valuestring, &d->provider, &off) < 0) {
-      if (strchr(v->valuestring, '/'))
-        return fail(p, "expected \"provider/model\" with provider openai, azure or anthropic");
-      d->provider = SY_PROVIDER_OPENAI; /* a bare name is OpenAI's, as in LiteLLM */
-    }
-    if (read_str(p, v, &d->model) < 0) return SY_ERR_NOMEM;
-    sy_free(d->upstream_model);
-    return (d->upstream_model = sy_strdup(v->valuestring + off)) ? 0 : SY_ERR_NOMEM;
+/* LiteLLM's own litellm_params that do not apply here (provider SDK retries
+ * are off by design; other providers' credentials): dropped quietly, never
+ * sent upstream. Also any aws_* and vertex_* key. */
+static const char quiet_params[] =
+    "max_retries\0region_name\0base_model\0max_parallel_requests\0max_budget\0budget_duration\0"
+    "input_cost_per_second\0output_cost_per_second\0use_in_pass_through\0use_litellm_proxy\0"
+    "merge_reasoning_content_in_choices\0drop_params\0additional_drop_params\0"
+    "configurable_clientside_auth_params\0litellm_trace_id\0azure_ad_token\0"
+    "azure_ad_token_provider\0tenant_id\0client_id\0client_secret\0azure_username\0"
+    "azure_password\0azure_scope\0watsonx_region_name\0cache_control_injection_points\0"
+    "auto_router_config_path\0auto_router_config\0auto_router_default_model\0"
+    "auto_router_embedding_model\0model_info\0mock_timeout\0supports_system_message\0";
+
+/* LiteLLM params whose effect Switchyard does not provide: dropped, with a
+ * warning, since the requests will differ from LiteLLM's. */
+static const char unsupported_params[] =
+    "organization\0extra_headers\0headers\0litellm_credential_name\0mock_response\0";
+
+static int quiet_param(const char *k) {
+  return in_list(quiet_params, k) || !strncmp(k, "aws_", 4) || !strncmp(k, "vertex_", 7);
+}
+
+/* litellm_params.model. |forced|: the kind custom_llm_provider names, or -1.
+ * With it any model name goes (LiteLLM's way to reach an OpenAI-compatible
+ * server with a model named "org/model"); its own prefix is dropped. */
+static int rd_model(parser *p, const cJSON *v, sy_deployment *d, int forced) {
+  static const char want[] = "expected \"provider/model\" with provider openai, azure or anthropic";
+  if (!cJSON_IsString(v) || !*v->valuestring) return fail(p, want);
+  const char *s = v->valuestring;
+  size_t off = 0;
+  sy_provider_kind kind;
+  if (sy_provider_from_model(s, &kind, &off) < 0) {
+    if (forced < 0 && strchr(s, '/')) return fail(p, want);
+    /* A bare name, as LiteLLM infers it from its model list. */
+    kind = strncmp(s, "claude-", 7) == 0 ? SY_PROVIDER_ANTHROPIC : SY_PROVIDER_OPENAI;
   }
-  if (!strcmp(k, "api_base")) return read_str(p, v, &d->api_base);
-  if (!strcmp(k, "api_key")) return read_str(p, v, &d->api_key);
-  if (!strcmp(k, "api_version")) return read_str(p, v, &d->api_version);
-  if (!strcmp(k, "rpm")) return read_nonneg(p, v, &d->rpm);
-  if (!strcmp(k, "tpm")) return read_nonneg(p, v, &d->tpm);
-  if (!strcmp(k, "weight")) return read_nonneg(p, v, &d->weight);
-  if (!strcmp(k, "order")) return read_int(p, v, 1, &d->order);
-  if (!strcmp(k, "timeout")) return read_secs(p, v, &d->timeout_ms);
-  if (!strcmp(k, "stream_timeout")) return read_secs(p, v, &d->stream_timeout_ms);
-  if (!strcmp(k, "num_retries")) return read_int(p, v, 0, &d->num_retries);
-  if (!strcmp(k, "cooldown_time")) return read_secs(p, v, &d->cooldown_ms);
-  if (!strcmp(k, "max_input_tokens")) return read_nonneg(p, v, &d->max_input_tokens);
-  if (!strcmp(k, "input_cost_per_token")) return read_nonneg(p, v, &d->input_cost_per_token);
-  if (!strcmp(k, "output_cost_per_token")) return read_nonneg(p, v, &d->output_cost_per_token);
-  if (!strcmp(k, "retry_policy")) return read_class_policy(p, v, "Retries", d->retry_policy);
-  if (!strcmp(k, "tags")) {
-    if (!cJSON_IsArray(v)) return fail(p, "expected a list of strings");
-    int n = cJSON_GetArraySize(v);
-    if (n && !(d->tags = sy_calloc((size_t)n, sizeof *d->tags))) return SY_ERR_NOMEM;
-    const cJSON *t;
-    int i = 0;
-    cJSON_ArrayForEach(t, v) {
-      size_t len = path_push(p, NULL, NULL, i++);
-      if (!cJSON_IsString(t)) return fail(p, "expected a string");
-      if (read_str(p, t, &d->tags[d->ntags]) < 0) return SY_ERR_NOMEM;
-      d->ntags++;
-      path_pop(p, len);
-    }
-    return 0;
+  if (forced >= 0 && (int)kind != forced) off = 0;
+  d->provider = forced >= 0 ? (sy_provider_kind)forced : kind;
+  sy_free(d->model);
+  sy_free(d->upstream_model);
+  d->upstream_model = NULL;
+  if (!(d->model = sy_strdup(s)) || !(d->upstream_model = sy_strdup(s + off))) return SY_ERR_NOMEM;
+  return 0;
+}
+
+static int rd_tags(parser *p, const cJSON *v, sy_deployment *d) {
+  free_tags(d);
+  if (!cJSON_IsArray(v)) return fail(p, "expected a list of strings");
+  int n = cJSON_GetArraySize(v);
+  if (n && !(d->tags = sy_calloc((size_t)n, sizeof *d->tags))) return SY_ERR_NOMEM;
+  const cJSON *t;
+  int i = 0;
+  cJSON_ArrayForEach(t, v) {
+    size_t len = path_index(p, i++);
+    if (!cJSON_IsString(t)) return fail(p, "expected a string");
+    if (!(d->tags[d->ntags] = sy_strdup(t->valuestring))) return SY_ERR_NOMEM;
+    d->ntags++;
+    path_pop(p, len);
   }
   return 0;
 }
 
-static int read_deployment(parser *p, const cJSON *entry, sy_deployment *d, int index) {
-  d->index = index;
-  if (!cJSON_IsObject(entry)) return fail(p, "expected an object");
-  const cJSON *name = cJSON_GetObjectItemCaseSensitive(entry, "model_name");
-  const cJSON *params = cJSON_GetObjectItemCaseSensitive(entry, "litellm_params");
-  const cJSON *info = cJSON_GetObjectItemCaseSensitive(entry, "model_info");
-  size_t len = path_push(p, "%s%s", "model_name", 0);
-  if (!cJSON_IsString(name) || !*name->valuestring) return fail(p, "expected a model group name");
-  if (read_str(p, name, &d->group) < 0) return SY_ERR_NOMEM;
+/* custom_llm_provider: the kind it names, -1 when absent, or an error. */
+static int rd_custom_provider(parser *p, const cJSON *params, int *forced) {
+  static const char *const names[] = {"openai", "azure", "anthropic"}; /* sy_provider_kind order */
+  const cJSON *v = item(params, "custom_llm_provider");
+  *forced = -1;
+  if (!v) return 0;
+  for (int i = 0; i < 3; i++)
+    if (cJSON_IsString(v) && !strcmp(v->valuestring, names[i])) {
+      *forced = i;
+      return 0;
+    }
+  size_t len = path_key(p, "custom_llm_provider");
+  int rc = fail(p, "expected openai, azure or anthropic");
   path_pop(p, len);
-  len = path_push(p, "%s%s", "litellm_params", 0);
-  if (!cJSON_IsObject(params)) return fail(p, "expected an object");
+  return rc;
+}
+
+/* Adds |v| (a provider param: temperature, max_tokens, ...) to |extra|; a
+ * repeated key replaces the earlier one. */
+static int add_extra(cJSON *extra, const cJSON *v) {
+  cJSON *copy = cJSON_Duplicate(v, 1);
+  if (!copy) return SY_ERR_NOMEM;
+  if (cJSON_GetObjectItemCaseSensitive(extra, v->string)) {
+    if (!cJSON_ReplaceItemInObjectCaseSensitive(extra, v->string, copy)) {
+      cJSON_Delete(copy);
+      return SY_ERR_NOMEM;
+    }
+    return 0;
+  }
+  if (!cJSON_AddItemToObject(extra, v->string, copy)) {
+    cJSON_Delete(copy);
+    return SY_ERR_NOMEM;
+  }
+  return 0;
+}
+
+static int rd_litellm_params(parser *p, const cJSON *params, sy_deployment *d) {
   cJSON *extra = cJSON_CreateObject();
   if (!extra) return SY_ERR_NOMEM;
   const cJSON *v;
-  int rc = 0;
+  int forced, rc = rd_custom_provider(p, params, &forced);
   cJSON_ArrayForEach(v, params) {
-    size_t l2 = path_push(p, "%s%s", v->string, 0);
-    if (is_consumed(v->string)) {
-      rc = read_param(p, v, d);
-    } else {
-      cJSON *copy = cJSON_Duplicate(v, 1);
-      if (!copy || !cJSON_AddItemToObject(extra, v->string, copy)) {
-        cJSON_Delete(copy);
-        rc = SY_ERR_NOMEM;
-      }
-    }
     if (rc < 0) break;
-    path_pop(p, l2);
-  }
-  if (rc == 0 && !d->model) {
-    path_push(p, "%s%s", "model", 0);
-    rc = fail(p, "expected \"provider/model\", e.g. openai/gpt-4o");
-  }
-  if (rc == 0 && extra->child) {
-    d->extra_params = cJSON_PrintUnformatted(extra);
-    if (!d->extra_params) rc = SY_ERR_NOMEM;
-  }
-  cJSON_Delete(extra);
-  if (rc < 0) return rc;
-  path_pop(p, len);
-  /* Top-level rpm/tpm, as LiteLLM copies them in. */
-  static const char *const top[] = {"rpm", "tpm"};
-  for (int i = 0; i < 2; i++) {
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(entry, top[i]);
-    if (!t || cJSON_GetObjectItemCaseSensitive(params, top[i])) continue;
-    size_t l2 = path_push(p, "%s%s", top[i], 0);
-    if ((rc = read_param(p, t, d)) < 0) return rc;
-    path_pop(p, l2);
-  }
-  if (info) {
-    len = path_push(p, "%s%s", "model_info", 0);
-    if (!cJSON_IsObject(info)) return fail(p, "expected an object");
-    cJSON_ArrayForEach(v, info) {
-      size_t l2 = path_push(p, "%s%s", v->string, 0);
-      if (!strcmp(v->string, "id"))
-        rc = read_str(p, v, &d->id);
-      else if (!strcmp(v->string, "max_input_tokens") ||
-               !strcmp(v->string, "input_cost_per_token") ||
-               !strcmp(v->string, "output_cost_per_token"))
-        rc = read_param(p, v, d);
-      if (rc < 0) return rc;
-      path_pop(p, l2);
-    }
+    if (cJSON_IsNull(v)) continue;
+    size_t len = path_key(p, v->string);
+    const field *f = PARAM(v->string);
+    if (!strcmp(v->string, "model"))
+      rc = rd_model(p, v, d, forced);
+    else if (f)
+      rc = rd_field(p, v, f, d);
+    else if (in_list(unsupported_params, v->string))
+      warn(p, "not supported by Switchyard, ignored");
+    else if (!quiet_param(v->string))
+      rc = add_extra(extra, v);
+    if (rc < 0) break;
     path_pop(p, len);
   }
-  if (!d->id) {
-    /* Deterministic, so every instance of a fleet names it alike. */
+  if (rc == 0 && !d->model) {
+    path_key(p, "model");
+    rc = fail(p, "expected \"provider/model\", e.g. openai/gpt-4o");
+  }
+  if (rc == 0 && d->timeout_ms == SY_UNSET && (v = item(params, "request_timeout"))) {
+    size_t len = path_key(p, "request_timeout"); /* LiteLLM's alias of timeout */
+    if ((rc = rd_secs(p, v, &d->timeout_ms)) == 0) path_pop(p, len);
+  }
+  if (rc == 0 && extra->child && !(d->extra_params = cJSON_PrintUnformatted(extra)))
+    rc = SY_ERR_NOMEM;
+  cJSON_Delete(extra);
+  return rc;
+}
+
+/* Gives |d| its id and records it: model_info.id as written (|explicit|),
+ * else the hash of group and params; identical entries get suffixes. */
+static int assign_id(parser *p, sy_deployment *d, const cJSON *params, int explicit) {
+  sy_config *cfg = p->cfg;
+  if (!explicit) {
+    /* Deterministic, so every instance of a fleet names it alike. The key
+     * is hashed with the rest but cannot be read back from 64 bits. */
     char *text = cJSON_PrintUnformatted(params);
     if (!text) return SY_ERR_NOMEM;
     uint64_t h = sy_hash64(d->group, strlen(d->group), 0);
@@ -517,36 +931,158 @@ static int read_deployment(parser *p, const cJSON *entry, sy_deployment *d, int 
     snprintf(id, sizeof id, "%016llx", (unsigned long long)h);
     if (!(d->id = sy_strdup(id))) return SY_ERR_NOMEM;
   }
+  uint32_t self = (uint32_t)(d - cfg->deps);
+  size_t slot = strtab_find(p->ids.slots, p->ids.mask, d->id, dep_id_at, cfg);
+  if (p->ids.slots[slot]) {
+    char msg[96];
+    int other = cfg->deps[p->ids.slots[slot] - 1].index;
+    if (explicit) {
+      size_t len = path_key(p, "model_info");
+      path_key(p, "id");
+      snprintf(msg, sizeof msg, "expected a unique deployment id; model_list[%d] has it too",
+               other);
+      int rc = fail(p, msg);
+      path_pop(p, len);
+      return rc;
+    }
+    char id[40];
+    for (int n = 2;; n++) {
+      snprintf(id, sizeof id, "%.16s-%d", d->id, n);
+      slot = strtab_find(p->ids.slots, p->ids.mask, id, dep_id_at, cfg);
+      if (!p->ids.slots[slot]) break;
+    }
+    snprintf(msg, sizeof msg, "same model_name and litellm_params as model_list[%d]; id %s", other,
+             id);
+    warn(p, msg);
+    sy_free(d->id);
+    if (!(d->id = sy_strdup(id))) return SY_ERR_NOMEM;
+  }
+  p->ids.slots[slot] = self + 1;
   return 0;
 }
 
-/* Groups in order of first appearance. Lookup is a linear scan over the
- * groups (not the deployments): a few hundred string compares at most per
- * request for the largest configs seen in practice. */
+static int rd_model_info(parser *p, const cJSON *info, sy_deployment *d) {
+  size_t len = path_key(p, "model_info");
+  if (!cJSON_IsObject(info)) return fail(p, "expected an object");
+  const cJSON *v;
+  int rc = 0;
+  cJSON_ArrayForEach(v, info) {
+    if (cJSON_IsNull(v)) continue;
+    size_t l2 = path_key(p, v->string);
+    /* Other keys are free-form metadata in LiteLLM (mode, base_model, ...). */
+    if (!strcmp(v->string, "id")) {
+      rc = rd_str(p, v, &d->id, STR_NUMBER_OK);
+      if (rc == 0 && !*d->id) rc = fail(p, "expected a non-empty string or a number");
+    } else if (in_list("max_input_tokens\0input_cost_per_token\0output_cost_per_token\0",
+                       v->string)) {
+      rc = rd_field(p, v, PARAM(v->string), d);
+    }
+    if (rc < 0) return rc;
+    path_pop(p, l2);
+  }
+  path_pop(p, len);
+  return 0;
+}
+
+static int rd_deployment(parser *p, const cJSON *entry, sy_deployment *d) {
+  int rc;
+  if (!cJSON_IsObject(entry))
+    return fail(p, "expected an object with model_name and litellm_params");
+  const cJSON *v;
+  cJSON_ArrayForEach(v, entry) {
+    if (!in_list("model_name\0litellm_params\0model_info\0rpm\0tpm\0", v->string))
+      warn_key(p, v->string, "unknown key, ignored");
+  }
+  const cJSON *name = item(entry, "model_name");
+  const cJSON *params = item(entry, "litellm_params");
+  const cJSON *info = item(entry, "model_info");
+  size_t len = path_key(p, "model_name");
+  if (!cJSON_IsString(name) || !*name->valuestring) return fail(p, "expected a model group name");
+  if (!(d->group = sy_strdup(name->valuestring))) return SY_ERR_NOMEM;
+  path_pop(p, len);
+
+  len = path_key(p, "litellm_params");
+  if (!cJSON_IsObject(params)) return fail(p, "expected an object with model");
+  if ((rc = rd_litellm_params(p, params, d)) < 0) return rc;
+  path_pop(p, len);
+
+  /* Top-level rpm/tpm, copied in when litellm_params lacks them (LiteLLM). */
+  static const char *const top[] = {"rpm", "tpm"};
+  for (int i = 0; i < 2; i++) {
+    const cJSON *t = item(entry, top[i]);
+    if (!t || item(params, top[i])) continue;
+    size_t l2 = path_key(p, top[i]);
+    if ((rc = rd_field(p, t, PARAM(top[i]), d)) < 0) return rc;
+    path_pop(p, l2);
+  }
+  /* model_info after litellm_params: its max_input_tokens and costs win. */
+  if (info && (rc = rd_model_info(p, info, d)) < 0) return rc;
+  return assign_id(p, d, params, d->id != NULL);
+}
+
+/* Groups in order of first appearance, indexed by name. */
 static int build_groups(sy_config *cfg) {
   if (!cfg->ndeps) return 0;
-  cfg->groups = sy_calloc(cfg->ndeps, sizeof *cfg->groups);
-  if (!cfg->groups) return SY_ERR_NOMEM;
+  if (!(cfg->groups = sy_calloc(cfg->ndeps, sizeof *cfg->groups))) return SY_ERR_NOMEM;
+  strtab t;
+  if (strtab_init(&t, cfg->ndeps) < 0) return SY_ERR_NOMEM;
+  cfg->group_slots = t.slots;
+  cfg->group_slots_mask = t.mask;
   for (size_t i = 0; i < cfg->ndeps; i++) {
-    sy_deployment *d = &cfg->deps[i];
-    sy_group *g = NULL;
-    for (size_t j = 0; j < cfg->ngroups && !g; j++)
-      if (!strcmp(cfg->groups[j].name, d->group)) g = &cfg->groups[j];
-    if (!g) {
-      g = &cfg->groups[cfg->ngroups++];
-      g->name = d->group;
+    const char *name = cfg->deps[i].group;
+    size_t slot = strtab_find(t.slots, t.mask, name, group_name_at, cfg);
+    if (!t.slots[slot]) {
+      cfg->groups[cfg->ngroups].name = cfg->deps[i].group;
+      t.slots[slot] = (uint32_t)++cfg->ngroups;
     }
-    sy_deployment **deps = sy_realloc(g->deps, (g->ndeps + 1) * sizeof *deps);
-    if (!deps) return SY_ERR_NOMEM;
-    g->deps = deps;
-    deps[g->ndeps++] = d;
+    cfg->groups[t.slots[slot] - 1].ndeps++; /* counted first, filled below */
+  }
+  for (size_t g = 0; g < cfg->ngroups; g++) {
+    cfg->groups[g].deps = sy_calloc(cfg->groups[g].ndeps, sizeof *cfg->groups[g].deps);
+    cfg->groups[g].ndeps = 0;
+    if (!cfg->groups[g].deps) return SY_ERR_NOMEM;
+  }
+  for (size_t i = 0; i < cfg->ndeps; i++) {
+    size_t slot = strtab_find(t.slots, t.mask, cfg->deps[i].group, group_name_at, cfg);
+    sy_group *g = &cfg->groups[t.slots[slot] - 1];
+    g->deps[g->ndeps++] = &cfg->deps[i];
   }
   return 0;
 }
 
-static int read_env(parser *p, const cJSON *env) {
+static int rd_model_list(parser *p) {
+  const cJSON *list = item(p->root, "model_list");
+  if (!list) return 0; /* only provider models named in requests are served */
+  size_t len = path_key(p, "model_list");
+  if (!cJSON_IsArray(list)) return fail(p, "expected a list of deployments");
+  sy_config *cfg = p->cfg;
+  int n = cJSON_GetArraySize(list), rc;
+  if (n == 0) {
+    path_pop(p, len);
+    return 0;
+  }
+  if (!(cfg->deps = sy_calloc((size_t)n, sizeof *cfg->deps))) return SY_ERR_NOMEM;
+  for (int i = 0; i < n; i++)
+    sy_deployment_init(&cfg->deps[i]);
+  cfg->ndeps = (size_t)n;
+  if (strtab_init(&p->ids, (size_t)n) < 0) return SY_ERR_NOMEM;
+  const cJSON *entry;
+  int i = 0;
+  cJSON_ArrayForEach(entry, list) {
+    size_t l2 = path_index(p, i);
+    cfg->deps[i].index = i;
+    if ((rc = rd_deployment(p, entry, &cfg->deps[i])) < 0) return rc;
+    path_pop(p, l2);
+    i++;
+  }
+  path_pop(p, len);
+  return build_groups(cfg);
+}
+
+static int rd_env(parser *p) {
+  const cJSON *env = item(p->root, "provider_env");
   if (!env) return 0;
-  size_t len = path_push(p, "%s%s", "provider_env", 0);
+  size_t len = path_key(p, "provider_env");
   if (!cJSON_IsObject(env)) return fail(p, "expected an object");
   sy_provider_env *e = &p->cfg->env;
   const struct {
@@ -559,61 +1095,47 @@ static int read_env(parser *p, const cJSON *env) {
       {"AZURE_API_VERSION", &e->azure_api_version}};
   const cJSON *v;
   cJSON_ArrayForEach(v, env) {
-    size_t l2 = path_push(p, "%s%s", v->string, 0);
-    int known = 0;
-    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
-      if (strcmp(v->string, vars[i].name)) continue;
-      known = 1;
-      if (read_str(p, v, vars[i].slot) < 0) return p->failed ? SY_ERR_CONFIG : SY_ERR_NOMEM;
+    size_t i = 0;
+    while (i < sizeof vars / sizeof *vars && strcmp(v->string, vars[i].name))
+      i++;
+    if (i == sizeof vars / sizeof *vars) {
+      warn_key(p, v->string, "unknown key, ignored");
+      continue;
     }
+    if (cJSON_IsNull(v) || shadowed(v)) continue;
+    size_t l2 = path_key(p, v->string);
+    int rc = rd_str(p, v, vars[i].slot, STR_EMPTY_UNSET);
+    if (rc < 0) return rc;
     path_pop(p, l2);
-    if (!known) warn_unknown(p, v->string);
   }
   path_pop(p, len);
   return 0;
 }
 
-static void warn_missing_groups(parser *p) {
-  const sy_settings *s = &p->cfg->settings;
-  const sy_fallback_list *lists[] = {&s->fallbacks, &s->context_window_fallbacks,
-                                     &s->content_policy_fallbacks};
-  for (int l = 0; l < 3; l++)
-    for (size_t i = 0; i < lists[l]->nrules; i++)
-      for (size_t j = 0; j < lists[l]->rules[i].ntargets; j++) {
-        const char *t = lists[l]->rules[i].targets[j];
-        sy_provider_kind k;
-        size_t off;
-        if (!sy_config_group(p->cfg, t) && sy_provider_from_model(t, &k, &off) < 0 && p->warn) {
-          char msg[160];
-          snprintf(msg, sizeof msg, "fallback group '%.100s' is not in model_list; skipped", t);
-          p->warn(p->user, "router_settings", msg);
-        }
-      }
+static int rd_top(parser *p) {
+  static const char known[] = "model_list\0router_settings\0litellm_settings\0general_settings\0"
+                              "environment_variables\0provider_env\0"
+                              /* LiteLLM proxy sections for features Switchyard lacks */
+                              "guardrails\0credential_list\0mcp_servers\0files_settings\0"
+                              "finetune_settings\0assistant_settings\0search_tools\0"
+                              "vector_store_registry\0";
+  const cJSON *v;
+  cJSON_ArrayForEach(v, p->root) {
+    if (!in_list(known, v->string)) warn_key(p, v->string, "unknown key, ignored");
+  }
+  /* Left to the host (master_key, os.environ values), but objects. */
+  static const char *const host_sections[] = {"general_settings", "environment_variables"};
+  for (int i = 0; i < 2; i++) {
+    const cJSON *s = item(p->root, host_sections[i]);
+    if (s && !cJSON_IsObject(s)) {
+      path_key(p, host_sections[i]);
+      return fail(p, "expected an object");
+    }
+  }
+  return 0;
 }
 
-int sy_config_parse(const char *json, size_t len, sy_config **pcfg, sy_buf *err,
-                    sy_config_warn_fn warn, void *user) {
-  *pcfg = NULL;
-  cJSON *root = cJSON_ParseWithLength(json, len);
-  if (!root) {
-    if (err) {
-      sy_buf_reset(err);
-      sy_buf_puts(err, "config: not valid JSON");
-    }
-    return SY_ERR_PARSE;
-  }
-  parser p = {0};
-  p.err = err;
-  p.warn = warn;
-  p.user = user;
-  int rc = 0;
-  sy_config *cfg = sy_calloc(1, sizeof *cfg);
-  if (!cfg) {
-    cJSON_Delete(root);
-    return SY_ERR_NOMEM;
-  }
-  p.cfg = cfg;
-  sy_settings *s = &cfg->settings;
+static void settings_defaults(sy_settings *s) {
   s->num_retries = 2;
   s->allowed_fails = 3;
   s->cooldown_ms = 5000;
@@ -624,60 +1146,208 @@ int sy_config_parse(const char *json, size_t len, sy_config **pcfg, sy_buf *err,
   s->retry_after_max_ms = 60000;
   for (int c = 0; c < SY_CLASS_COUNT; c++)
     s->retry_policy[c] = s->allowed_fails_policy[c] = SY_UNSET;
+}
 
+/* ---- telling bad bytes from a failed allocation ----
+ * cJSON returns NULL for both. This check accepts exactly what cJSON 1.7
+ * accepts (its grammar is looser than RFC 8259: any byte <= 32 is blank,
+ * raw control bytes in strings, "01", "1.", "\uZZZZ"; nesting up to 1000),
+ * plus only blanks after the value, and allocates nothing: when it passes
+ * but cJSON failed, memory ran out. */
+
+#define BLANK(c) ((unsigned char)(c) <= ' ')
+#define DIGIT(c) ((c) >= '0' && (c) <= '9')
+
+static size_t skip_blank(const char *s, size_t n, size_t i) {
+  while (i < n && BLANK(s[i]))
+    i++;
+  return i;
+}
+
+/* cJSON's hex: any non-hex digit makes the whole code 0. */
+static unsigned hex4(const char *s) {
+  unsigned h = 0;
+  for (int k = 0; k < 4; k++) {
+    char c = s[k];
+    int d = DIGIT(c)               ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
+    if (d < 0) return 0;
+    h = h * 16 + (unsigned)d;
+  }
+  return h;
+}
+
+/* The index after the string that starts at s[i] == '"', or 0. */
+static size_t json_string(const char *s, size_t n, size_t i) {
+  size_t end = i + 1;
+  while (end < n && s[end] != '"') {
+    if (s[end] == '\\' && ++end >= n) return 0;
+    end++;
+  }
+  if (end >= n) return 0;
+  for (size_t k = i + 1; k < end;) {
+    if (s[k] != '\\') {
+      k++;
+      continue;
+    }
+    char c = s[k + 1];
+    if (c != 'u') {
+      if (!c || !strchr("bfnrt\"\\/", c)) return 0;
+      k += 2;
+      continue;
+    }
+    if (end - k < 6) return 0;
+    unsigned u = hex4(s + k + 2);
+    if (u >= 0xDC00 && u <= 0xDFFF) return 0;
+    if (u >= 0xD800 && u <= 0xDBFF) {
+      if (end - k < 12 || s[k + 6] != '\\' || s[k + 7] != 'u') return 0;
+      u = hex4(s + k + 8);
+      if (u < 0xDC00 || u > 0xDFFF) return 0;
+      k += 12;
+    } else {
+      k += 6;
+    }
+  }
+  return end + 1;
+}
+
+/* cJSON reads a number with strtod: the longest prefix of
+ * -?(digits[.digits*]|.digits)([eE][+-]?digits)?, or 0 when there is none. */
+static size_t json_number(const char *s, size_t n, size_t i) {
+  size_t j = i, digits = 0;
+  if (s[j] == '-') j++;
+  for (; j < n && DIGIT(s[j]); j++)
+    digits++;
+  if (j < n && s[j] == '.')
+    for (j++; j < n && DIGIT(s[j]); j++)
+      digits++;
+  if (!digits) return 0;
+  if (j < n && (s[j] == 'e' || s[j] == 'E')) {
+    size_t e = j + 1;
+    if (e < n && (s[e] == '+' || s[e] == '-')) e++;
+    if (e < n && DIGIT(s[e])) {
+      for (j = e; j < n && DIGIT(s[j]); j++) {
+      }
+    }
+  }
+  return j;
+}
+
+static int json_valid(const char *s, size_t n) {
+  unsigned char stack[125]; /* one bit per open container, 1 = object */
+  size_t i = 0, depth = 0;
+  if (n >= 5 && !memcmp(s, "\xEF\xBB\xBF", 3)) i = 3; /* a BOM, as cJSON skips it */
+  for (;;) {
+    /* a value is expected at i */
+    i = skip_blank(s, n, i);
+    if (i >= n) return 0;
+    char c = s[i];
+    if (c == '{' || c == '[') {
+      if (depth == sizeof stack * 8) return 0;
+      unsigned bit = 1u << depth % 8;
+      stack[depth / 8] =
+          (unsigned char)(c == '{' ? stack[depth / 8] | bit : stack[depth / 8] & ~bit);
+      depth++;
+      i = skip_blank(s, n, i + 1);
+      if (i < n && s[i] == (c == '{' ? '}' : ']')) {
+        depth--;
+        i++;
+      } else if (c == '[') {
+        continue;
+      } else {
+        goto key;
+      }
+    } else if (c == '"') {
+      i = json_string(s, n, i);
+    } else if (c == '-' || DIGIT(c)) {
+      i = json_number(s, n, i);
+    } else if (n - i >= 4 && (!memcmp(s + i, "null", 4) || !memcmp(s + i, "true", 4))) {
+      i += 4;
+    } else if (n - i >= 5 && !memcmp(s + i, "false", 5)) {
+      i += 5;
+    } else {
+      return 0;
+    }
+    if (!i) return 0;
+    /* after a value: close containers, or a comma and the next member */
+    for (;;) {
+      i = skip_blank(s, n, i);
+      if (!depth) return i == n;
+      int obj = stack[(depth - 1) / 8] >> (depth - 1) % 8 & 1;
+      if (i < n && s[i] == (obj ? '}' : ']')) {
+        depth--;
+        i++;
+        continue;
+      }
+      if (i >= n || s[i] != ',') return 0;
+      i = skip_blank(s, n, i + 1);
+      if (!obj) break;
+    key:
+      if (i >= n || s[i] != '"' || !(i = json_string(s, n, i))) return 0;
+      i = skip_blank(s, n, i);
+      if (i >= n || s[i] != ':') return 0;
+      i++;
+      break;
+    }
+  }
+}
+
+int sy_config_parse(const char *json, size_t len, sy_config **pcfg, sy_buf *err,
+                    sy_config_warn_fn warn_fn, void *user) {
+  *pcfg = NULL;
+  if (err) sy_buf_reset(err);
+  const char *end = NULL;
+  cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+  if (root && end) { /* only blanks may follow the value */
+    size_t at = (size_t)(end - json);
+    at = skip_blank(json, len, at);
+    if (at < len) {
+      cJSON_Delete(root);
+      root = NULL;
+      end = json + at;
+    }
+  } else if (!root && json_valid(json, len)) {
+    return SY_ERR_NOMEM;
+  }
+  if (!root) {
+    if (err) {
+      size_t at = end && end >= json && end <= json + len ? (size_t)(end - json) : 0;
+      sy_buf_printf(err, "config: not valid JSON (at byte %zu)", at);
+      if (err->oom) return SY_ERR_NOMEM;
+    }
+    return SY_ERR_PARSE;
+  }
+  parser p;
+  memset(&p, 0, sizeof p);
+  p.root = root;
+  p.err = err;
+  p.warn = warn_fn;
+  p.user = user;
+  int rc;
+  sy_config *cfg = sy_calloc(1, sizeof *cfg);
+  if (!cfg) {
+    rc = SY_ERR_NOMEM;
+    goto done;
+  }
+  p.cfg = cfg;
+  settings_defaults(&cfg->settings);
   if (!cJSON_IsObject(root)) {
     rc = fail(&p, "expected an object with model_list");
     goto done;
   }
-  static const char *const top_keys[] = {
-      "model_list",       "router_settings",       "litellm_settings",
-      "general_settings", "environment_variables", "provider_env"};
-  const cJSON *v;
-  cJSON_ArrayForEach(v, root) {
-    int known = 0;
-    for (size_t i = 0; i < sizeof top_keys / sizeof *top_keys; i++)
-      known |= !strcmp(v->string, top_keys[i]);
-    if (!known) warn_unknown(&p, v->string);
-  }
-  const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "model_list");
-  if (list && !cJSON_IsArray(list) && !cJSON_IsNull(list)) {
-    path_push(&p, "%s%s", "model_list", 0);
-    rc = fail(&p, "expected a list of deployments");
-    goto done;
-  }
-  int n = cJSON_GetArraySize(list);
-  if (n > 0) {
-    if (!(cfg->deps = sy_calloc((size_t)n, sizeof *cfg->deps))) {
-      rc = SY_ERR_NOMEM;
-      goto done;
-    }
-    const cJSON *entry;
-    int i = 0;
-    cJSON_ArrayForEach(entry, list) {
-      sy_deployment *d = &cfg->deps[cfg->ndeps++];
-      sy_deployment_init(d);
-      size_t plen = path_push(&p, "%s%s", "model_list", 0);
-      path_push(&p, NULL, NULL, i);
-      if ((rc = read_deployment(&p, entry, d, i)) < 0) goto done;
-      for (int j = 0; j < i; j++)
-        if (!strcmp(cfg->deps[j].id, d->id)) {
-          path_push(&p, "%s%s", "model_info.id", 0);
-          rc = fail(&p, "duplicate deployment id");
-          goto done;
-        }
-      path_pop(&p, plen);
-      i++;
-    }
-  }
-  if ((rc = build_groups(cfg)) < 0) goto done;
-  if ((rc = read_settings(&p, root)) < 0) goto done;
-  if ((rc = read_env(&p, cJSON_GetObjectItemCaseSensitive(root, "provider_env"))) < 0) goto done;
-  warn_missing_groups(&p);
+  if ((rc = rd_top(&p)) < 0) goto done;
+  if ((rc = rd_model_list(&p)) < 0) goto done;
+  if ((rc = rd_settings(&p)) < 0) goto done; /* after the groups: fallbacks are checked */
+  rc = rd_env(&p);
 done:
+  sy_free(p.ids.slots);
   cJSON_Delete(root);
-  if (rc < 0 || p.failed) {
+  if (rc < 0) {
     sy_config_free(cfg);
-    return p.failed ? SY_ERR_CONFIG : rc;
+    if (rc == SY_ERR_NOMEM && err) sy_buf_reset(err);
+    return rc;
   }
   *pcfg = cfg;
   return SY_OK;
@@ -691,6 +1361,7 @@ void sy_config_free(sy_config *cfg) {
   for (size_t i = 0; i < cfg->ngroups; i++)
     sy_free(cfg->groups[i].deps);
   sy_free(cfg->groups);
+  sy_free(cfg->group_slots);
   fallback_list_free(&cfg->settings.fallbacks);
   fallback_list_free(&cfg->settings.context_window_fallbacks);
   fallback_list_free(&cfg->settings.content_policy_fallbacks);
@@ -699,13 +1370,18 @@ void sy_config_free(sy_config *cfg) {
   char *envs[] = {e->openai_api_key,     e->openai_api_base, e->anthropic_api_key,
                   e->anthropic_api_base, e->azure_api_key,   e->azure_api_base,
                   e->azure_api_version};
-  for (size_t i = 0; i < 7; i++)
+  for (size_t i = 0; i < sizeof envs / sizeof *envs; i++)
     sy_free(envs[i]);
   sy_free(cfg);
 }
 
 const sy_group *sy_config_group(const sy_config *cfg, const char *name) {
-  for (size_t i = 0; i < cfg->ngroups; i++)
+  if (!cfg || !name) return NULL;
+  if (cfg->group_slots) {
+    size_t slot = strtab_find(cfg->group_slots, cfg->group_slots_mask, name, group_name_at, cfg);
+    return cfg->group_slots[slot] ? &cfg->groups[cfg->group_slots[slot] - 1] : NULL;
+  }
+  for (size_t i = 0; i < cfg->ngroups; i++) /* a config built by hand */
     if (!strcmp(cfg->groups[i].name, name)) return &cfg->groups[i];
   return NULL;
 }

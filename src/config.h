@@ -4,10 +4,12 @@
  *
  * Accepted keys keep LiteLLM's meaning:
  *   model_list[]: model_name, litellm_params{model, api_base, api_key,
- *     api_version, rpm, tpm, weight, order, timeout, stream_timeout,
- *     num_retries, cooldown_time, max_input_tokens, input_cost_per_token,
- *     output_cost_per_token, tags, ...other params passed to the provider},
- *     model_info{id, max_input_tokens, ...}, and top-level rpm/tpm.
+ *     api_version, rpm, tpm, weight, order, timeout (or request_timeout),
+ *     stream_timeout, num_retries, cooldown_time, max_input_tokens,
+ *     input_cost_per_token, output_cost_per_token, tags, retry_policy,
+ *     custom_llm_provider, ...other params passed to the provider; LiteLLM's
+ *     own params that do not apply are dropped}, model_info{id,
+ *     max_input_tokens, input/output_cost_per_token, ...}, top-level rpm/tpm.
  *   router_settings / litellm_settings (either may hold any key below; a key
  *     in router_settings wins): num_retries, retry_after, allowed_fails,
  *     cooldown_time, timeout, request_timeout, stream_timeout, fallbacks,
@@ -20,10 +22,14 @@
  *     variables (OPENAI_API_KEY, ...) used when a request names a provider
  *     model that no group serves.
  * Durations in the file are seconds, as in LiteLLM; here they are ms.
+ * Numbers may be numeric strings ("60"); JSON null means "not given".
+ * config.c's opening comment lists the choices made where LiteLLM is loose.
  *
  * A value of the wrong type or range rejects the whole config with the path
  * of the key ("model_list[1].litellm_params.rpm: expected a number"). An
- * unknown key is reported through the warning callback and ignored.
+ * unknown key is reported through the warning callback and ignored; so are
+ * fallback groups missing from model_list. No message ever shows a value
+ * held under a secret-looking key (api_key, master_key, ...).
  */
 #ifndef SY_CONFIG_H
 #define SY_CONFIG_H
@@ -123,9 +129,16 @@ typedef struct sy_config {
   size_t ngroups;
   sy_settings settings;
   sy_provider_env env;
+  /* Private to config.c: groups indexed by name (open addressing, slot =
+   * group index + 1, 0 = empty; group_slots_mask + 1 slots). A config built
+   * by hand may leave group_slots NULL: sy_config_group then scans. */
+  uint32_t *group_slots;
+  size_t group_slots_mask;
 } sy_config;
 
-/* Called once per unknown key; |path| and |msg| are valid during the call. */
+/* Called once per warning (an unknown key, a LiteLLM param without effect
+ * here, a fallback group missing from model_list, a repeated deployment);
+ * |path| and |msg| are valid during the call. */
 typedef void (*sy_config_warn_fn)(void *user, const char *path, const char *msg);
 
 /* sy_config_parse parses |len| bytes of JSON at |json| into a new config
@@ -147,7 +160,8 @@ void sy_deployment_clear(sy_deployment *d);
 /* Frees |cfg| and everything it owns; NULL is allowed. */
 void sy_config_free(sy_config *cfg);
 
-/* The group named |name|, or NULL. The pointer lives as long as |cfg|. */
+/* The group named |name|, or NULL. The pointer lives as long as |cfg|.
+ * Cost: one hash of |name| and, on average, about one string compare. */
 const sy_group *sy_config_group(const sy_config *cfg, const char *name);
 
 /* Parses a "provider/model" string. Returns 0 and sets |*kind| and
