@@ -47,3 +47,15 @@ function resolveEnv(value, env, path) {
   }
   return value;
 }
+
+/**
+ * Redis connection options from LiteLLM's router_settings keys.
+ * @param {any} settings router_settings
+ * @returns {{ url?: string, host?: string, port?: number, password?: string } | null}
+ */
+export function redisOptionsFrom(settings) {
+  if (!settings || typeof settings !== 'object') return null;
+  const { redis_url: url, redis_host: host, redis_port: port, redis_password: password } = settings;
+  if (!url && !host) return null;
+  return { url: url || undefined, host: host || undefined, port: port === undefined ? undefined : Number(port), password: password || undefined };
+}

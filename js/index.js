@@ -1,6 +1,7 @@
 // Node entry: loads the wasm from the package's files.
 import { readFile } from 'node:fs/promises';
-import { setModuleLoader } from './router.js';
+import { setModuleLoader, setStoreFactory } from './router.js';
+import { redisOptionsFrom } from './config.js';
 
 const FILES = { emscripten: 'switchyard.wasm', clang: 'switchyard.wasi.wasm' };
 const cache = new Map();
@@ -13,6 +14,18 @@ setModuleLoader((kind) => {
   return cache.get(kind);
 });
 
+// router_settings.redis_url / redis_host (LiteLLM's keys) share health
+// through Redis; the client is loaded only then (switchyard/redis in code).
+setStoreFactory(async (config, clock) => {
+  const options = redisOptionsFrom(config?.router_settings);
+  if (!options) return null;
+  const { RedisStore } = await import('./store/redis.js');
+  const store = new RedisStore({ ...options, clock });
+  await store.connect();
+  return store;
+});
+
 export { Router, SwitchyardError, ChunkStream } from './router.js';
 export { ManualClock, systemClock } from './clock.js';
 export { MemoryStore } from './store/memory.js';
+export { SharedStore } from './store/shared.js';

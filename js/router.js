@@ -14,6 +14,17 @@ let defaultLoader = async () => {
 /** Set by each runtime's entry (js/index.js, js/browser.js, js/workerd.js). */
 export function setModuleLoader(loader) { defaultLoader = loader; }
 
+/**
+ * @type {(config: any, clock: import('./clock.js').Clock) => Promise<import('./index.d.ts').KeyValueStore | null>}
+ */
+let storeFromConfig = async () => null;
+
+/**
+ * Set by a runtime's entry that can build a shared store from the config's
+ * own keys (js/index.js: Redis from router_settings.redis_*). Null: memory.
+ */
+export function setStoreFactory(factory) { storeFromConfig = factory; }
+
 /** A failed request: |status| is what a gateway answers with. */
 export class SwitchyardError extends Error {
   constructor(message, { status, type, code, route, retryAfterMs } = {}) {
@@ -95,6 +106,7 @@ export class Router {
   /** @type {Core} */ #core;
   #clock;
   #store;
+  #ownsStore = false;
   #transport;
   #onEvent;
   #pending = new Map();
@@ -108,17 +120,24 @@ export class Router {
    */
   static async create(config, options = {}) {
     const env = options.env ?? globalThis.process?.env ?? {};
-    const { json } = resolveConfig(config, env);
+    const { json, config: resolved } = resolveConfig(config, env);
     const r = new Router();
     r.#clock = options.clock ?? systemClock;
-    r.#store = options.store ?? new MemoryStore({ clock: r.#clock });
+    r.#store = options.store ?? (await storeFromConfig(resolved, r.#clock));
+    r.#ownsStore = !options.store && !!r.#store;
+    r.#store ??= new MemoryStore({ clock: r.#clock });
     r.#onEvent = options.onEvent ?? defaultOnEvent;
     let source = options.wasm ?? 'emscripten';
     if (typeof source === 'string') source = await defaultLoader(source);
-    r.#core = await Core.instantiate(source, r.#host());
-    r.#transport = createFetchTransport(options.fetch ?? globalThis.fetch.bind(globalThis), r.#core);
-    const seed = options.seed === undefined ? randomSeed() : BigInt.asUintN(64, BigInt(options.seed));
-    r.#core.createRouter(json, seed);
+    try {
+      r.#core = await Core.instantiate(source, r.#host());
+      r.#transport = createFetchTransport(options.fetch ?? globalThis.fetch.bind(globalThis), r.#core);
+      const seed = options.seed === undefined ? randomSeed() : BigInt.asUintN(64, BigInt(options.seed));
+      r.#core.createRouter(json, seed);
+    } catch (err) {
+      if (r.#ownsStore) await r.#store.close?.(); // a bad config leaves no connection open
+      throw err;
+    }
     return r;
   }
 
@@ -218,6 +237,9 @@ export class Router {
    */
   health() { return this.#core.describe().deployments; }
 
+  /** The key-value store health is kept in (shared by a fleet when it is a RedisStore). */
+  get store() { return this.#store; }
+
   /** Requests in flight in the core. */
   get inflight() { return this.#core.inflight(); }
 
@@ -236,6 +258,7 @@ export class Router {
     for (const h of this.#timers.values()) this.#clock.clearTimeout(h);
     this.#timers.clear();
     this.#core.free();
+    if (this.#ownsStore) await this.#store.close?.(); // pushes what is queued, then disconnects
   }
 }
 

@@ -32,8 +32,11 @@ import { MemoryStore } from './memory.js';
  * @typedef {{ key: string, value: string, ttlMs: number, counter?: boolean }} RemoteEntry
  *   ttlMs: what is left of its life, <= 0 = never expires; counter: a sum
  *   kept by kv_add, whose value is the fleet's total.
+ * @typedef {{ kind: 'put', key: string, value: string, ttlMs: number } |
+ *   { kind: 'add', key: string, delta: number, ttlMs: number }} BackendChange
+ *   what a push carries; a put's ttlMs is what is left of its life, 0 = never.
  * @typedef {{
- *   push(changes: Change[]): Promise<{ totals?: Map<string, {value: number, ttlMs: number}>, remote?: RemoteEntry[] } | void>,
+ *   push(changes: BackendChange[]): Promise<{ totals?: Map<string, {value: number, ttlMs: number}>, remote?: RemoteEntry[] } | void>,
  * }} Backend
  *   push: applies the changes in the shared store, resolving with each
  *   counter's new fleet total (and any remote entries it learnt of); it
@@ -53,18 +56,22 @@ export class SharedStore {
   #pushing = null;
   #scheduled = false;
   #online = true;
+  #autoPush;
   #idle = [];
   stats = { pushes: 0, pushedChanges: 0, failedPushes: 0, dropped: 0, remoteApplied: 0 };
 
   /**
-   * @param {{ clock?: {now(): number}, maxEntries?: number, maxPending?: number }} [options]
+   * @param {{ clock?: {now(): number}, maxEntries?: number, maxPending?: number, autoPush?: boolean }} [options]
    *   maxEntries bounds the local view, maxPending the writes kept while the
-   *   backend is away.
+   *   backend is away. autoPush false: nothing is pushed but by sync(), for a
+   *   host whose I/O must run inside a given request's lifetime (a Worker's
+   *   waitUntil); a push started from another context could hang forever.
    */
-  constructor({ clock = { now: () => Date.now() }, maxEntries = 100_000, maxPending = 10_000 } = {}) {
+  constructor({ clock = { now: () => Date.now() }, maxEntries = 100_000, maxPending = 10_000, autoPush = true } = {}) {
     this.#clock = clock;
     this.#view = new MemoryStore({ clock, maxEntries });
     this.#maxPending = maxPending;
+    this.#autoPush = autoPush;
   }
 
   /** Attaches the backend writes go to; what was written before it is pushed now. */
@@ -115,9 +122,9 @@ export class SharedStore {
     }
   }
 
-  /** Resolves when every write made so far has been pushed, or a push failed. */
+  /** Resolves when every write made so far has been pushed, or a push failed (offline: at once). */
   flushed() {
-    if (!this.#pushing && (this.#outbox.size === 0 || !this.#backend)) return Promise.resolve();
+    if (!this.#pushing && (this.#outbox.size === 0 || !this.#backend || !this.#online)) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
@@ -153,7 +160,7 @@ export class SharedStore {
 
   /** Pushes after the current task: the writes of one entry point go in one batch. */
   #schedule() {
-    if (this.#scheduled || this.#pushing || !this.#backend || !this.#online) return;
+    if (!this.#autoPush || this.#scheduled || this.#pushing || !this.#backend || !this.#online) return;
     this.#scheduled = true;
     queueMicrotask(() => {
       this.#scheduled = false;
@@ -166,27 +173,31 @@ export class SharedStore {
       if (!this.#pushing) this.#wakeIdle();
       return;
     }
-    const now = this.#clock.now();
-    const batch = [...this.#outbox.values()].filter((c) => c.kind === 'add' || !c.expiresAt || c.expiresAt > now);
+    const batch = [...this.#outbox.values()];
     this.#outbox.clear();
+    const now = this.#clock.now();
+    const live = batch.filter((c) => c.kind === 'add' || !c.expiresAt || c.expiresAt > now);
+    /** @type {BackendChange[]} */
+    const changes = live.map((c) => (c.kind === 'add' ? c
+      : { kind: 'put', key: c.key, value: c.value, ttlMs: c.expiresAt ? Math.max(1, Math.round(c.expiresAt - now)) : 0 }));
     let done;
     this.#pushing = new Promise((resolve) => (done = resolve));
     try {
-      const answer = await this.#backend.push(batch);
+      const answer = await this.#backend.push(changes);
       this.#online = true;
       this.stats.pushes++;
-      this.stats.pushedChanges += batch.length;
-      for (const c of batch) if (c.kind === 'add') this.#confirm(c.key, c.delta, answer?.totals?.get(c.key));
+      this.stats.pushedChanges += changes.length;
+      for (const c of live) if (c.kind === 'add') this.#confirm(c.key, c.delta, answer?.totals?.get(c.key));
       if (answer?.remote) this.applyRemote(answer.remote);
     } catch {
       this.#online = false;
       this.stats.failedPushes++;
-      this.#requeue(batch);
+      this.#requeue(live);
     } finally {
       this.#pushing = null;
       done();
     }
-    if (this.#online && this.#outbox.size) this.#schedule();
+    if (this.#autoPush && this.#online && this.#outbox.size) this.#schedule();
     else this.#wakeIdle();
   }
 

@@ -1,0 +1,187 @@
+// The Worker in the real workerd runtime (Miniflare): two workers, A and B,
+// each its own isolate with its own Router, bound to one Durable Object
+// class. The mock provider serves the upstreams over HTTP on 127.0.0.1.
+// The worker is the package's own files, loaded unbundled as ES modules.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Miniflare } from 'miniflare';
+import { createMockProvider } from 'switchyard/mock';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const MASTER = 'sk-master-worker-0001';
+const UPSTREAM_KEY = 'sk-upstream-worker-0002';
+
+/**
+ * Every module the entry reaches, named by its path from the repository
+ * root, as workerd resolves them: relative imports from the files' own text,
+ * the one bare import (yaml) by a module of that name re-exporting its
+ * browser build, the wasm as a compiled module.
+ */
+function modulesFrom(entryPath, entryText) {
+  const out = [{ type: 'ESModule', path: entryPath, contents: entryText }];
+  const seen = new Set([entryPath]);
+  const visit = (file, text) => {
+    // Static imports and re-exports start their line in these files; comments do not.
+    for (const [, from, bare] of text.matchAll(/^(?:import|export)\s[^;]*?\sfrom\s+['"]([^'"]+)['"]|^import\s+['"]([^'"]+)['"]/gm)) {
+      const spec = from ?? bare;
+      if (!spec.startsWith('.')) {
+        // workerd resolves a bare specifier like a relative one ("yaml"
+        // from js/config.js is the module js/yaml): that name re-exports
+        // the package's browser build. Wrangler's bundler does this for a
+        // real deployment.
+        assert.equal(spec, 'yaml', `${file}: a bare import workerd cannot resolve: ${spec}`);
+        const shim = join(dirname(file), spec);
+        if (!seen.has(shim)) {
+          seen.add(shim);
+          const target = join(ROOT, 'node_modules/yaml/browser/index.js');
+          out.push({ type: 'ESModule', path: shim, contents: `export * from './${relative(dirname(shim), target)}';\n` });
+          add(target);
+        }
+        continue;
+      }
+      add(join(dirname(file), spec));
+    }
+  };
+  const add = (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    if (file.endsWith('.wasm')) return out.push({ type: 'CompiledWasm', path: file });
+    const text = readFileSync(file, 'utf8');
+    out.push({ type: 'ESModule', path: file });
+    visit(file, text);
+  };
+  visit(entryPath, entryText);
+  return out;
+}
+
+let mock, upstream, mf;
+
+before(async () => {
+  mock = createMockProvider();
+  upstream = await mock.listen({ port: 0 });
+  const u = upstream.url;
+  const deployment = (group, name, extra = '') =>
+    `  - {model_name: ${group}, litellm_params: {model: openai/m, api_base: ${u}/${name}/v1, api_key: os.environ/OPENAI_API_KEY${extra}}, model_info: {id: ${name}}}\n`;
+  // 'flaky' (order 1) before 'steady' (order 2) in group g: while flaky is
+  // not cooling, every request goes to it first.
+  const config = 'model_list:\n'
+    + deployment('primary', 'down503')
+    + deployment('backup', 'backup-ok')
+    + deployment('g', 'flaky', ', order: 1')
+    + deployment('g', 'steady', ', order: 2')
+    + deployment('s', 'streamer')
+    + 'router_settings: {fallbacks: [{primary: [backup]}], cooldown_time: 60}\n'
+    + 'general_settings: {master_key: os.environ/MASTER_KEY}\n';
+  const entry = join(ROOT, 'tests/js/worker-entry.js');
+  const text = `import { createWorker, SwitchyardState } from '../../js/worker.js';\n`
+    + `export { SwitchyardState };\nexport default createWorker(${JSON.stringify(config)}, { log: () => {} });\n`;
+  const common = {
+    modules: modulesFrom(entry, text),
+    modulesRoot: ROOT,
+    compatibilityDate: '2025-01-01',
+    bindings: { OPENAI_API_KEY: UPSTREAM_KEY, MASTER_KEY: MASTER },
+  };
+  mf = new Miniflare({
+    host: '127.0.0.1',
+    port: 0,
+    workers: [
+      { ...common, name: 'a', durableObjects: { SWITCHYARD_STATE: 'SwitchyardState' } },
+      { ...common, name: 'b', durableObjects: { SWITCHYARD_STATE: { className: 'SwitchyardState', scriptName: 'a' } } },
+    ],
+  });
+  await mf.ready;
+});
+
+after(async () => {
+  await mf?.dispose();
+  await upstream?.close();
+});
+
+const auth = { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' };
+const msg = [{ role: 'user', content: 'hello' }];
+
+/** A request through worker |name| (its own isolate). */
+async function call(name, path, body, headers = auth) {
+  const worker = await mf.getWorker(name);
+  return worker.fetch(`http://worker${path}`, body === undefined ? { headers } : { method: 'POST', headers, body: JSON.stringify(body) });
+}
+
+test('a 503 falls back to the fallback group, with the route in headers and the key from a secret', async () => {
+  mock.configure('down503', { statuses: [503], repeat: true, apiKey: UPSTREAM_KEY });
+  mock.configure('backup-ok', { apiKey: UPSTREAM_KEY });
+  const res = await call('a', '/v1/chat/completions', { model: 'primary', messages: msg });
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  assert.equal(body.object, 'chat.completion');
+  assert.equal(res.headers.get('x-switchyard-model-group'), 'backup');
+  assert.equal(res.headers.get('x-switchyard-deployment'), 'backup-ok');
+  assert.equal(res.headers.get('x-switchyard-attempts'), '2');
+  assert.equal(mock.callsTo('down503'), 1);
+  assert.deepEqual(mock.calls.filter((c) => c.deployment).map((c) => [c.deployment, c.auth]), [['down503', 'ok'], ['backup-ok', 'ok']]);
+});
+
+test('a cooldown set through worker A is honoured by worker B, through the Durable Object', async () => {
+  mock.configure('flaky', { statuses: [429], repeat: true });
+  mock.configure('steady', {});
+  const first = await call('a', '/v1/chat/completions', { model: 'g', messages: msg });
+  assert.equal(first.headers.get('x-switchyard-deployment'), 'steady');
+  await first.text();
+  assert.equal(mock.callsTo('flaky'), 1, 'A tried flaky, which cooled');
+  // A's sync runs in its waitUntil after the answer: wait for the Durable
+  // Object to hold the cooldown (B's /health reads its own view, which B's
+  // sync fills), bounded.
+  const cooledInB = async () => {
+    const r = await call('b', '/health');
+    const h = await r.json();
+    return h.deployments.find((d) => d.id === 'flaky').state === 'cooling';
+  };
+  const deadline = Date.now() + 5_000;
+  while (!(await cooledInB())) {
+    assert.ok(Date.now() < deadline, 'B never saw the cooldown');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const second = await call('b', '/v1/chat/completions', { model: 'g', messages: msg });
+  assert.equal(second.status, 200);
+  assert.equal(second.headers.get('x-switchyard-deployment'), 'steady');
+  assert.equal(second.headers.get('x-switchyard-attempts'), '1');
+  assert.equal(mock.callsTo('flaky'), 1, 'B did not call the cooled deployment');
+});
+
+test('a streamed answer: SSE chunks, [DONE], route headers', async () => {
+  mock.configure('streamer', {});
+  const res = await call('b', '/v1/chat/completions', { model: 's', messages: msg, stream: true });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'text/event-stream');
+  assert.equal(res.headers.get('x-switchyard-deployment'), 'streamer');
+  const frames = (await res.text()).split('\n\n').filter(Boolean);
+  assert.equal(frames.at(-1), 'data: [DONE]');
+  const chunks = frames.slice(0, -1).map((f) => JSON.parse(f.replace(/^data: /, '')));
+  assert.ok(chunks.length >= 2, `several chunks, got ${chunks.length}`);
+  assert.ok(chunks.every((c) => c.object === 'chat.completion.chunk'));
+  assert.match(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join(''), /streamer/);
+});
+
+test('the master key: required everywhere but liveliness, a wrong one refused', async () => {
+  assert.equal((await call('a', '/health/liveliness', undefined, {})).status, 200);
+  const none = await call('a', '/v1/models', undefined, {});
+  assert.equal(none.status, 401);
+  assert.equal((await none.json()).error.type, 'authentication_error');
+  const wrong = await call('a', '/v1/chat/completions', { model: 'backup', messages: msg }, { authorization: 'Bearer sk-wrong' });
+  assert.equal(wrong.status, 401);
+  const models = await (await call('a', '/v1/models')).json();
+  assert.deepEqual(models.data.map((m) => m.id), ['primary', 'backup', 'g', 's']);
+});
+
+test('malformed JSON is 400, a body over the limit 413, an unknown path 404', async () => {
+  const worker = await mf.getWorker('a');
+  const bad = await worker.fetch('http://worker/v1/chat/completions', { method: 'POST', headers: auth, body: '{"model": ' });
+  assert.equal(bad.status, 400);
+  assert.equal((await bad.json()).error.code, 'invalid_json');
+  const huge = await call('a', '/v1/chat/completions', { model: 'backup', messages: [{ role: 'user', content: 'x'.repeat(11 * 1024 * 1024) }] });
+  assert.equal(huge.status, 413);
+  assert.equal((await huge.json()).error.code, 'body_too_large');
+  assert.equal((await call('a', '/v2/nothing')).status, 404);
+});
