@@ -14,11 +14,16 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const MASTER = 'sk-master-worker-0001';
 const UPSTREAM_KEY = 'sk-upstream-worker-0002';
 
+/** Where a bundler would resolve the bare imports (package exports, browser builds). */
+const BARE = { yaml: 'node_modules/yaml/browser/index.js', 'switchyard/worker': 'js/worker.js' };
+
 /**
  * Every module the entry reaches, named by its path from the repository
- * root, as workerd resolves them: relative imports from the files' own text,
- * the one bare import (yaml) by a module of that name re-exporting its
- * browser build, the wasm as a compiled module.
+ * root, as workerd resolves them: relative imports from the files' own
+ * text, the wasm as a compiled module, and each bare import by a module of
+ * the name workerd looks up, re-exporting what BARE says. workerd resolves
+ * a bare specifier like a relative one ("yaml" from js/config.js is the
+ * module js/yaml); wrangler's bundler does the resolving in a deployment.
  */
 function modulesFrom(entryPath, entryText) {
   const out = [{ type: 'ESModule', path: entryPath, contents: entryText }];
@@ -28,15 +33,11 @@ function modulesFrom(entryPath, entryText) {
     for (const [, from, bare] of text.matchAll(/^(?:import|export)\s[^;]*?\sfrom\s+['"]([^'"]+)['"]|^import\s+['"]([^'"]+)['"]/gm)) {
       const spec = from ?? bare;
       if (!spec.startsWith('.')) {
-        // workerd resolves a bare specifier like a relative one ("yaml"
-        // from js/config.js is the module js/yaml): that name re-exports
-        // the package's browser build. Wrangler's bundler does this for a
-        // real deployment.
-        assert.equal(spec, 'yaml', `${file}: a bare import workerd cannot resolve: ${spec}`);
+        assert.ok(BARE[spec], `${file}: a bare import workerd cannot resolve: ${spec}`);
         const shim = join(dirname(file), spec);
         if (!seen.has(shim)) {
           seen.add(shim);
-          const target = join(ROOT, 'node_modules/yaml/browser/index.js');
+          const target = join(ROOT, BARE[spec]);
           out.push({ type: 'ESModule', path: shim, contents: `export * from './${relative(dirname(shim), target)}';\n` });
           add(target);
         }
@@ -90,10 +91,27 @@ before(async () => {
     workers: [
       { ...common, name: 'a', durableObjects: { SWITCHYARD_STATE: 'SwitchyardState' } },
       { ...common, name: 'b', durableObjects: { SWITCHYARD_STATE: { className: 'SwitchyardState', scriptName: 'a' } } },
+      exampleWorker(),
     ],
   });
   await mf.ready;
 });
+
+/** examples/worker as wrangler.toml describes it: its main, date and Durable Object binding. */
+function exampleWorker() {
+  const dir = join(ROOT, 'examples/worker');
+  const toml = readFileSync(join(dir, 'wrangler.toml'), 'utf8');
+  const field = (name, text = toml) => new RegExp(`^${name}\\s*=\\s*"([^"]+)"`, 'm').exec(text)?.[1];
+  const main = join(dir, field('main'));
+  return {
+    name: 'example',
+    modules: modulesFrom(main, readFileSync(main, 'utf8')),
+    modulesRoot: ROOT,
+    compatibilityDate: field('compatibility_date'),
+    durableObjects: { [field('name', toml.split('[[durable_objects.bindings]]')[1])]: field('class_name') },
+    bindings: { OPENAI_API_KEY: 'sk-ex-1', ANTHROPIC_API_KEY: 'sk-ex-2', SWITCHYARD_MASTER_KEY: MASTER },
+  };
+}
 
 after(async () => {
   await mf?.dispose();
@@ -184,4 +202,13 @@ test('malformed JSON is 400, a body over the limit 413, an unknown path 404', as
   assert.equal(huge.status, 413);
   assert.equal((await huge.json()).error.code, 'body_too_large');
   assert.equal((await call('a', '/v2/nothing')).status, 404);
+});
+
+test('examples/worker boots from its wrangler.toml settings, its secrets as bindings', async () => {
+  assert.equal((await call('example', '/health/liveliness', undefined, {})).status, 200);
+  assert.equal((await call('example', '/v1/models', undefined, {})).status, 401);
+  const models = await (await call('example', '/v1/models')).json();
+  assert.deepEqual(models.data.map((m) => m.id), ['gpt-4o', 'claude']);
+  const health = await (await call('example', '/health')).json();
+  assert.equal(health.healthy_count, 2);
 });
