@@ -1,6 +1,7 @@
 /* health.c: cooldowns and failure windows over the host's kv store. */
 #include "health.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,13 +17,28 @@ static size_t make_key(char *key, const char *prefix, const char *id, const char
   return (size_t)n < KEY_MAX ? (size_t)n : KEY_MAX - 1;
 }
 
-sy_ms sy_health_cooling_until(const sy_host *h, const char *id, sy_ms now) {
-  char key[KEY_MAX], val[64];
-  size_t kl = make_key(key, "sy:cd:", id, NULL);
+/* The number stored at |key|, 0 when absent or not a number. */
+static double read_num(const sy_host *h, const char *key, size_t kl) {
+  char val[64];
   int32_t n = h->kv_get(h->user, key, kl, val, sizeof val - 1);
   if (n < 0 || (size_t)n >= sizeof val) return 0;
   val[n] = '\0';
-  sy_ms until = strtod(val, NULL);
+  return strtod(val, NULL);
+}
+
+/* The key of |id|'s usage counter |kind| ("rpm" or "tpm") for the minute of |now|. */
+static size_t usage_key(char *key, const char *kind, const char *id, sy_ms now) {
+  char minute[24];
+  snprintf(minute, sizeof minute, "%.0f", floor(now / SY_USAGE_WINDOW_MS));
+  char prefix[16];
+  snprintf(prefix, sizeof prefix, "sy:%s:", kind);
+  return make_key(key, prefix, id, minute);
+}
+
+sy_ms sy_health_cooling_until(const sy_host *h, const char *id, sy_ms now) {
+  char key[KEY_MAX];
+  size_t kl = make_key(key, "sy:cd:", id, NULL);
+  sy_ms until = read_num(h, key, kl); /* "<deadline> <class>": the number leads */
   return until > now ? until : 0;
 }
 
@@ -56,16 +72,40 @@ void sy_health_describe(const sy_host *h, const char *id, sy_ms now, sy_ms *unti
     }
   }
   kl = make_key(key, "sy:f:", id, NULL);
-  n = h->kv_get(h->user, key, kl, val, sizeof val - 1);
-  *failures = 0;
-  if (n >= 0 && (size_t)n < sizeof val) {
-    val[n] = '\0';
-    *failures = strtod(val, NULL);
-  }
+  *failures = read_num(h, key, kl);
 }
 
 double sy_health_count_failure(const sy_host *h, const char *id, sy_class c, bool per_class) {
   char key[KEY_MAX];
   size_t kl = make_key(key, "sy:f:", id, per_class ? sy_class_name(c) : NULL);
   return h->kv_add(h->user, key, kl, 1, SY_FAIL_WINDOW_MS);
+}
+
+void sy_health_attempt_sent(const sy_host *h, const char *id, sy_ms now) {
+  char key[KEY_MAX];
+  size_t kl = usage_key(key, "rpm", id, now);
+  h->kv_add(h->user, key, kl, 1, SY_USAGE_TTL_MS);
+  kl = make_key(key, "sy:if:", id, NULL);
+  h->kv_add(h->user, key, kl, 1, SY_INFLIGHT_TTL_MS);
+}
+
+void sy_health_attempt_over(const sy_host *h, const char *id, sy_ms now, double tokens) {
+  char key[KEY_MAX];
+  size_t kl = make_key(key, "sy:if:", id, NULL);
+  h->kv_add(h->user, key, kl, -1, SY_INFLIGHT_TTL_MS);
+  if (tokens > 0) {
+    kl = usage_key(key, "tpm", id, now);
+    h->kv_add(h->user, key, kl, tokens, SY_USAGE_TTL_MS);
+  }
+}
+
+void sy_health_usage(const sy_host *h, const char *id, sy_ms now, sy_usage *out) {
+  char key[KEY_MAX];
+  size_t kl = usage_key(key, "rpm", id, now);
+  out->rpm = read_num(h, key, kl);
+  kl = usage_key(key, "tpm", id, now);
+  out->tpm = read_num(h, key, kl);
+  kl = make_key(key, "sy:if:", id, NULL);
+  double n = read_num(h, key, kl);
+  out->inflight = n > 0 ? n : 0;
 }

@@ -33,6 +33,7 @@ typedef struct attempt {
   int status;
   int timer_armed;
   int first_token_armed; /* streams: the stream_timeout until content */
+  int in_flight;         /* sent and counted in the deployment's usage */
   sy_buf headers;
   sy_buf body;
   sy_stream *stream; /* a 2xx answer to a streamed request */
@@ -225,6 +226,8 @@ static void timer_disarm(sy_router *r, int32_t owner, int kind, int *armed) {
 
 static void attempt_free(sy_router *r, attempt *a) {
   if (!a) return;
+  /* Aborted or cancelled: no answer, so no tokens to count. */
+  if (a->in_flight) sy_health_attempt_over(&r->host, a->dep->id, a->started, 0);
   timer_disarm(r, a->id, TIMER_ATTEMPT, &a->timer_armed);
   timer_disarm(r, a->id, TIMER_FIRST_TOKEN, &a->first_token_armed);
   sy_stream_free(a->stream);
@@ -589,6 +592,8 @@ static void start_attempt(sy_router *r, request *q, int index, sy_ms now) {
     a->first_token_armed = 1;
     timer_arm(r, id, TIMER_FIRST_TOKEN, first);
   }
+  sy_health_attempt_sent(&r->host, d->id, now);
+  a->in_flight = 1;
   r->host.fetch_start(r->host.user, id, r->head.data, r->head.len, r->body.data, r->body.len);
 }
 
@@ -638,6 +643,8 @@ static void attempt_done(sy_router *r, attempt *a, sy_outcome *o, sy_ms now) {
   ev_num(b, "latency_ms", latency);
   ev_end(r);
 
+  sy_health_attempt_over(&r->host, d->id, now, o->prompt_tokens + o->completion_tokens);
+  a->in_flight = 0;
   attempt_free(r, a);
   if (o->cls == SY_CLASS_OK && q->committed) {
     finish(r, q, now, 200, SY_CLASS_OK, NULL, 0, NULL, 0); /* the stream was the answer */
@@ -927,6 +934,14 @@ int sy_router_describe(sy_router *r, sy_ms now, sy_buf *out) {
       sy_buf_puts(out, "null");
     sy_buf_puts(out, ",\"failures\":");
     sy_buf_json_num(out, failures);
+    sy_usage u;
+    sy_health_usage(&r->host, d->id, now, &u);
+    sy_buf_puts(out, ",\"rpm\":");
+    sy_buf_json_num(out, u.rpm);
+    sy_buf_puts(out, ",\"tpm\":");
+    sy_buf_json_num(out, u.tpm);
+    sy_buf_puts(out, ",\"inflight\":");
+    sy_buf_json_num(out, u.inflight);
     sy_buf_putc(out, '}');
   }
   sy_buf_puts(out, "]}");

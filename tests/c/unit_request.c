@@ -525,6 +525,33 @@ static void test_stream_cut_after_first_token(void) {
   sim_free(&s);
 }
 
+/* Usage a fleet shares through the store: attempts in flight (an aborted
+ * one included), attempts and tokens per calendar minute. */
+static void test_usage_counters(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("g", "a", "") "]}");
+  sim_upstream_add(&s, "a", NULL, 0, &OK);
+  int32_t first = sim_begin(&s, CHAT("g"));
+  sim_begin(&s, CHAT("g"));
+  sy_buf out;
+  sy_buf_init(&out);
+  sy_router_describe(s.router, s.now, &out);
+  T_CONTAINS(out.data, "\"rpm\":2,\"tpm\":0,\"inflight\":2");
+  sy_router_cancel(s.router, first, s.now);
+  sy_buf_reset(&out);
+  sy_router_describe(s.router, s.now, &out);
+  T_CONTAINS(out.data, "\"rpm\":2,\"tpm\":0,\"inflight\":1");
+  sim_run(&s, 100);
+  sy_buf_reset(&out);
+  sy_router_describe(s.router, s.now, &out);
+  T_CONTAINS(out.data, "\"rpm\":2,\"tpm\":4,\"inflight\":0");
+  sy_buf_reset(&out);
+  sy_router_describe(s.router, 60000, &out); /* the next minute counts afresh */
+  T_CONTAINS(out.data, "\"rpm\":0,\"tpm\":0,\"inflight\":0");
+  sy_buf_free(&out);
+  sim_free(&s);
+}
+
 static void test_describe(void) {
   sim s;
   start(&s,
@@ -538,9 +565,12 @@ static void test_describe(void) {
   sy_buf_init(&out);
   T_EQ_INT(sy_router_describe(s.router, s.now, &out), 0);
   T_CONTAINS(out.data, "{\"id\":\"a\",\"model_group\":\"g\",\"model\":\"openai/m\","
-                       "\"cooling_until\":5010,\"reason\":\"rate_limit\",\"failures\":0}");
+                       "\"cooling_until\":5010,\"reason\":\"rate_limit\",\"failures\":0,"
+                       "\"rpm\":1,\"tpm\":0,\"inflight\":0}");
+  /* b answered with usage {prompt_tokens 1, completion_tokens 3} */
   T_CONTAINS(out.data, "{\"id\":\"b\",\"model_group\":\"g\",\"model\":\"openai/m\","
-                       "\"cooling_until\":0,\"reason\":null,\"failures\":0}");
+                       "\"cooling_until\":0,\"reason\":null,\"failures\":0,"
+                       "\"rpm\":1,\"tpm\":4,\"inflight\":0}");
   T_CHECK(strstr(out.data, "sk-secret") == NULL);
   sy_buf_reset(&out);
   sy_router_describe(s.router, 5010, &out); /* healthy again at the deadline */
@@ -580,6 +610,7 @@ static void test_embeddings(void) {
 
 void suite_request(void) {
   test_embeddings();
+  test_usage_counters();
   test_describe();
   test_stream_commits_and_forwards();
   test_stream_fails_before_first_token_invisibly();

@@ -77,8 +77,18 @@ before(async () => {
     + 'router_settings: {fallbacks: [{primary: [backup]}], cooldown_time: 60}\n'
     + 'general_settings: {master_key: os.environ/MASTER_KEY}\n';
   const entry = join(ROOT, 'tests/js/worker-entry.js');
-  const text = `import { createWorker, SwitchyardState } from '../../js/worker.js';\n`
-    + `export { SwitchyardState };\nexport default createWorker(${JSON.stringify(config)}, { log: () => {} });\n`;
+  // The entry re-exports the object class under a subclass that counts its
+  // syncs, readable at /test/syncs of worker A (the object lives in A).
+  const text = `import { createWorker, SwitchyardState } from '../../js/worker.js';
+let syncs = 0;
+export class CountedState extends SwitchyardState {
+  fetch(request) { syncs++; return super.fetch(request); }
+}
+const worker = createWorker(${JSON.stringify(config)}, { log: () => {} });
+export default {
+  fetch: (request, env, ctx) => new URL(request.url).pathname === '/test/syncs' ? Response.json(syncs) : worker.fetch(request, env, ctx),
+};
+`;
   const common = {
     modules: modulesFrom(entry, text),
     modulesRoot: ROOT,
@@ -89,8 +99,8 @@ before(async () => {
     host: '127.0.0.1',
     port: 0,
     workers: [
-      { ...common, name: 'a', durableObjects: { SWITCHYARD_STATE: 'SwitchyardState' } },
-      { ...common, name: 'b', durableObjects: { SWITCHYARD_STATE: { className: 'SwitchyardState', scriptName: 'a' } } },
+      { ...common, name: 'a', durableObjects: { SWITCHYARD_STATE: 'CountedState' } },
+      { ...common, name: 'b', durableObjects: { SWITCHYARD_STATE: { className: 'CountedState', scriptName: 'a' } } },
       exampleWorker(),
     ],
   });
@@ -141,13 +151,14 @@ test('a 503 falls back to the fallback group, with the route in headers and the 
   assert.deepEqual(mock.calls.filter((c) => c.deployment).map((c) => [c.deployment, c.auth]), [['down503', 'ok'], ['backup-ok', 'ok']]);
 });
 
-test('a cooldown set through worker A is honoured by worker B, through the Durable Object', async () => {
+test('a cooldown set through worker A is honoured by worker B, through the Durable Object', async (t) => {
   mock.configure('flaky', { statuses: [429], repeat: true });
   mock.configure('steady', {});
   const first = await call('a', '/v1/chat/completions', { model: 'g', messages: msg });
   assert.equal(first.headers.get('x-switchyard-deployment'), 'steady');
   await first.text();
   assert.equal(mock.callsTo('flaky'), 1, 'A tried flaky, which cooled');
+  const answered = Date.now();
   // A's sync runs in its waitUntil after the answer: wait for the Durable
   // Object to hold the cooldown (B's /health reads its own view, which B's
   // sync fills), bounded.
@@ -161,6 +172,7 @@ test('a cooldown set through worker A is honoured by worker B, through the Durab
     assert.ok(Date.now() < deadline, 'B never saw the cooldown');
     await new Promise((r) => setTimeout(r, 20));
   }
+  t.diagnostic(`B saw the cooldown ${Date.now() - answered} ms after A answered`);
   const second = await call('b', '/v1/chat/completions', { model: 'g', messages: msg });
   assert.equal(second.status, 200);
   assert.equal(second.headers.get('x-switchyard-deployment'), 'steady');
@@ -211,4 +223,26 @@ test('examples/worker boots from its wrangler.toml settings, its secrets as bind
   assert.deepEqual(models.data.map((m) => m.id), ['gpt-4o', 'claude']);
   const health = await (await call('example', '/health')).json();
   assert.equal(health.healthy_count, 2);
+});
+
+test('each request makes at most one round trip to the Durable Object, after its answer', async () => {
+  const syncs = async () => (await call('a', '/test/syncs')).json();
+  mock.configure('down503', { statuses: [503], repeat: true });
+  const before = await syncs();
+  const n = 10;
+  for (let i = 0; i < n; i++) {
+    const res = await call(i % 2 ? 'a' : 'b', '/v1/chat/completions', { model: 'primary', messages: msg });
+    assert.equal(res.headers.get('x-switchyard-deployment'), 'backup-ok'); // a failure and a fallback: writes at two entry points
+    await res.text();
+  }
+  // The last waitUntil may still be running: wait for the count to settle.
+  let last = -1;
+  let now = await syncs();
+  for (const deadline = Date.now() + 2_000; now !== last && Date.now() < deadline; now = await syncs()) {
+    last = now;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const made = now - before;
+  assert.ok(made >= 1, 'the writes reached the object');
+  assert.ok(made <= n, `${made} round trips for ${n} requests`);
 });
