@@ -55,20 +55,30 @@ export class SharedStore {
   #maxPending;
   #pushing = null;
   #scheduled = false;
+  #urgent = false;
+  #counterTimer = null;
+  #counterDelayMs;
   #online = true;
   #autoPush;
   #idle = [];
   stats = { pushes: 0, pushedChanges: 0, failedPushes: 0, dropped: 0, remoteApplied: 0 };
 
   /**
-   * @param {{ clock?: {now(): number}, maxEntries?: number, maxPending?: number, autoPush?: boolean }} [options]
+   * @param {{ clock?: {now(): number}, maxEntries?: number, maxPending?: number, autoPush?: boolean,
+   *   counterDelayMs?: number }} [options]
    *   maxEntries bounds the local view, maxPending the writes kept while the
-   *   backend is away. autoPush false: nothing is pushed but by sync(), for a
+   *   backend is away. A put (a cooldown) is pushed right after the entry
+   *   point that wrote it; counters alone wait up to counterDelayMs, so that
+   *   under load one push carries many requests' usage (at most about
+   *   1000 / counterDelayMs pushes a second) while a cooldown still crosses
+   *   the fleet in one round trip. autoPush false: nothing is pushed but by sync(), for a
    *   host whose I/O must run inside a given request's lifetime (a Worker's
    *   waitUntil); a push started from another context could hang forever.
    */
-  constructor({ clock = { now: () => Date.now() }, maxEntries = 100_000, maxPending = 10_000, autoPush = true } = {}) {
+  constructor({ clock = { now: () => Date.now() }, maxEntries = 100_000, maxPending = 10_000, autoPush = true,
+    counterDelayMs = 10 } = {}) {
     this.#clock = clock;
+    this.#counterDelayMs = counterDelayMs;
     this.#view = new MemoryStore({ clock, maxEntries });
     this.#maxPending = maxPending;
     this.#autoPush = autoPush;
@@ -84,6 +94,7 @@ export class SharedStore {
 
   put(key, value, ttlMs) {
     this.#view.put(key, value, ttlMs);
+    this.#urgent = true;
     this.#queue({ kind: 'put', key, value, expiresAt: ttlMs > 0 ? this.#clock.now() + ttlMs : 0 });
   }
 
@@ -158,9 +169,23 @@ export class SharedStore {
     this.#schedule();
   }
 
-  /** Pushes after the current task: the writes of one entry point go in one batch. */
+  /**
+   * Pushes after the current task (the writes of one entry point go in one
+   * batch), or after counterDelayMs when only counters wait.
+   */
   #schedule() {
     if (!this.#autoPush || this.#scheduled || this.#pushing || !this.#backend || !this.#online) return;
+    if (!this.#urgent && this.#counterDelayMs > 0) {
+      if (this.#counterTimer) return;
+      this.#counterTimer = setTimeout(() => {
+        this.#counterTimer = null;
+        this.#push(false);
+      }, this.#counterDelayMs);
+      this.#counterTimer.unref?.(); // a process may exit with counters unpushed: they are a minute's usage
+      return;
+    }
+    clearTimeout(this.#counterTimer);
+    this.#counterTimer = null;
     this.#scheduled = true;
     queueMicrotask(() => {
       this.#scheduled = false;
@@ -175,6 +200,7 @@ export class SharedStore {
     }
     const batch = [...this.#outbox.values()];
     this.#outbox.clear();
+    this.#urgent = false;
     const now = this.#clock.now();
     const live = batch.filter((c) => c.kind === 'add' || !c.expiresAt || c.expiresAt > now);
     /** @type {BackendChange[]} */
@@ -213,6 +239,7 @@ export class SharedStore {
     const newer = this.#outbox;
     this.#outbox = new Map();
     for (const c of batch) this.#outbox.set(c.key, c);
+    if (batch.some((c) => c.kind === 'put')) this.#urgent = true;
     for (const [key, c] of newer) {
       const old = this.#outbox.get(key);
       if (c.kind === 'add' && old?.kind === 'add') old.delta += c.delta;
