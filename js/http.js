@@ -185,9 +185,13 @@ function healthReport(router) {
       ? { cooling_until: new Date(d.cooling_until).toISOString(), cooling_ms_left: Math.round(d.cooling_until - now), reason: d.reason }
       : {}),
     recent_failures: d.failures,
+    requests_this_minute: d.rpm,
+    tokens_this_minute: d.tpm,
+    in_flight: d.inflight,
   }));
   const healthy = deployments.filter((d) => d.state === 'healthy').length;
-  return { healthy_count: healthy, unhealthy_count: deployments.length - healthy, deployments };
+  const store = router.store.status?.() ?? { kind: 'memory', entries: router.store.size };
+  return { healthy_count: healthy, unhealthy_count: deployments.length - healthy, deployments, store };
 }
 
 /** The route taken, as x-switchyard-* headers. */

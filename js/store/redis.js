@@ -117,6 +117,8 @@ export class RedisStore extends SharedStore {
   /** Whether both connections are up. */
   get connected() { return this.#client.isReady && this.#subscriber.isReady; }
 
+  status() { return { ...super.status(), kind: 'redis', connected: this.connected }; }
+
   async close() {
     this.#closed = true;
     clearTimeout(this.#retryTimer);

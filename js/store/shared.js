@@ -116,6 +116,11 @@ export class SharedStore {
   /** Whether the last push reached the backend. */
   get online() { return this.#online; }
 
+  /** For /health: reachability, what waits, and the push counts. */
+  status() {
+    return { kind: 'shared', online: this.#online, entries: this.size, pending: this.pending, ...this.stats };
+  }
+
   /**
    * Entries another instance wrote (or the backend's state read back after a
    * reconnect). A key with a local write still queued keeps the local value:
