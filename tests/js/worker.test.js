@@ -1,7 +1,9 @@
 // The Worker in the real workerd runtime (Miniflare): two workers, A and B,
 // each its own isolate with its own Router, bound to one Durable Object
-// class. The mock provider serves the upstreams over HTTP on 127.0.0.1.
-// The worker is the package's own files, loaded unbundled as ES modules.
+// class; beside them examples/worker and a worker missing a secret. The
+// mock provider serves the upstreams over HTTP on 127.0.0.1. The workers
+// are the package's own files, loaded unbundled as ES modules. Last, the
+// object's table on its own, in Node.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -9,6 +11,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { createMockProvider } from 'switchyard/mock';
+import { SwitchyardState } from '../../js/store/durable.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const MASTER = 'sk-master-worker-0001';
@@ -102,6 +105,8 @@ export default {
       { ...common, name: 'a', durableObjects: { SWITCHYARD_STATE: 'CountedState' } },
       { ...common, name: 'b', durableObjects: { SWITCHYARD_STATE: { className: 'CountedState', scriptName: 'a' } } },
       exampleWorker(),
+      // The master key's secret was never put.
+      { ...common, name: 'nosecret', bindings: { OPENAI_API_KEY: UPSTREAM_KEY } },
     ],
   });
   await mf.ready;
@@ -246,4 +251,46 @@ test('each request makes at most one round trip to the Durable Object, after its
   t.diagnostic(`${made} round trips to the object for ${n} requests`);
   assert.ok(made >= 1, 'the writes reached the object');
   assert.ok(made <= n, `${made} round trips for ${n} requests`);
+});
+
+test('a secret that was never put: every request answers 500 naming it', async () => {
+  const res = await call('nosecret', '/v1/models');
+  assert.equal(res.status, 500);
+  const { error } = await res.json();
+  assert.equal(error.code, 'invalid_config');
+  assert.match(error.message, /general_settings\.master_key: environment variable MASTER_KEY is not set/);
+});
+
+// The object's table on its own (its sync is plain code; Node runs it).
+test('the state object: puts last-write-wins with expiry, adds summed in a fixed window, changes since a version', () => {
+  const state = new SwitchyardState();
+  const first = state.sync([
+    { kind: 'put', key: 'cool:x', value: '100', ttlMs: 1000 },
+    { kind: 'add', key: 'fails:x', delta: 2, ttlMs: 500 },
+  ], 0, 0);
+  assert.deepEqual(first.totals, { 'fails:x': { value: 2, ttlMs: 500 } });
+  assert.deepEqual(first.remote, [], 'what a push wrote is not sent back to it');
+  // Another isolate: its add joins the sum, the window is not renewed; it learns the put.
+  const second = state.sync([{ kind: 'add', key: 'fails:x', delta: 3, ttlMs: 500 }, { kind: 'put', key: 'cool:x', value: '200', ttlMs: 1000 }], 0, 100);
+  assert.deepEqual(second.totals, { 'fails:x': { value: 5, ttlMs: 400 } });
+  assert.deepEqual(second.remote, []);
+  // The first isolate polls from its version: the newer put and the counter's total come back.
+  const poll = state.sync([], first.version, 200);
+  assert.deepEqual(poll.remote, [
+    { key: 'fails:x', value: '5', ttlMs: 300, counter: true },
+    { key: 'cool:x', value: '200', ttlMs: 900 },
+  ]);
+  assert.deepEqual(state.sync([], poll.version, 300).remote, [], 'nothing new since');
+  // Past the window the counter starts again; past its expiry the put is gone.
+  assert.deepEqual(state.sync([{ kind: 'add', key: 'fails:x', delta: 1, ttlMs: 500 }], 0, 600).totals, { 'fails:x': { value: 1, ttlMs: 500 } });
+  assert.deepEqual(state.sync([], 0, 1200).remote, [], 'expired entries are dropped');
+});
+
+test('the state object over fetch: an isolate that knew another epoch (an evicted object) reads everything', async () => {
+  const state = new SwitchyardState();
+  const sync = async (msg) => (await state.fetch(new Request('http://state/sync', { method: 'POST', body: JSON.stringify(msg) }))).json();
+  const a = await sync({ epoch: '', since: 0, changes: [{ kind: 'put', key: 'k', value: 'v', ttlMs: 0 }] });
+  assert.deepEqual((await sync({ epoch: a.epoch, since: a.version, changes: [] })).remote, []);
+  assert.deepEqual((await sync({ epoch: 'an-older-object', since: a.version, changes: [] })).remote, [{ key: 'k', value: 'v', ttlMs: 0 }]);
+  assert.equal((await state.fetch(new Request('http://state/sync', { method: 'POST', body: '{' }))).status, 400);
 });
