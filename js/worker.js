@@ -69,7 +69,10 @@ export function createWorker(config, options = {}) {
           if (done) controller.close();
           else controller.enqueue(encoder.encode(value));
         },
-        cancel: () => reply.cancel(), // the client went away: the upstream attempt is aborted
+        // The client went away. workerd cancels the request's subrequests by
+        // itself, but the core would never hear of it (the reads just stop):
+        // cancelling ends the core's request and its timers now.
+        cancel: () => reply.cancel(),
       });
       return new Response(body, { status: reply.status, headers: reply.headers });
     },

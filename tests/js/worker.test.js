@@ -77,6 +77,7 @@ before(async () => {
     + deployment('g', 'flaky', ', order: 1')
     + deployment('g', 'steady', ', order: 2')
     + deployment('s', 'streamer')
+    + deployment('t', 'trickle')
     + 'router_settings: {fallbacks: [{primary: [backup]}], cooldown_time: 60}\n'
     + 'general_settings: {master_key: os.environ/MASTER_KEY}\n';
   const entry = join(ROOT, 'tests/js/worker-entry.js');
@@ -199,6 +200,18 @@ test('a streamed answer: SSE chunks, [DONE], route headers', async () => {
   assert.match(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join(''), /streamer/);
 });
 
+// workerd cancels a gone client's subrequests itself; the worker also ends the core's request.
+test('a client that goes away mid-stream aborts the upstream attempt', async () => {
+  mock.configure('trickle', { tokenIntervalMs: 200 });
+  const res = await call('a', '/v1/chat/completions', { model: 't', messages: [{ role: 'user', content: 'one two three four five six' }], stream: true });
+  const reader = res.body.getReader();
+  await reader.read();
+  await reader.cancel();
+  const last = () => mock.calls.filter((c) => c.deployment === 'trickle').at(-1);
+  for (const deadline = Date.now() + 3_000; last().outcome === 'pending' && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(last().outcome, 'aborted', 'the upstream stream was aborted, not finished');
+});
+
 test('the master key: required everywhere but liveliness, a wrong one refused', async () => {
   assert.equal((await call('a', '/health/liveliness', undefined, {})).status, 200);
   const none = await call('a', '/v1/models', undefined, {});
@@ -207,7 +220,7 @@ test('the master key: required everywhere but liveliness, a wrong one refused', 
   const wrong = await call('a', '/v1/chat/completions', { model: 'backup', messages: msg }, { authorization: 'Bearer sk-wrong' });
   assert.equal(wrong.status, 401);
   const models = await (await call('a', '/v1/models')).json();
-  assert.deepEqual(models.data.map((m) => m.id), ['primary', 'backup', 'g', 's']);
+  assert.deepEqual(models.data.map((m) => m.id), ['primary', 'backup', 'g', 's', 't']);
 });
 
 test('malformed JSON is 400, a body over the limit 413, an unknown path 404', async () => {
