@@ -162,8 +162,23 @@ router_settings:
     console.log(`# cross-process cooldown convergence: ${ms.toFixed(1)} ms`);
     assert.ok(ms < 250, `converged in ${ms.toFixed(1)} ms`);
     const calls = mock.callsTo('limited');
+    const storeOf = async (gw) => (await fetch(`${gw.url}/health`).then((r) => r.json())).store;
+    const before = await storeOf(b);
     for (let i = 0; i < 10; i++) assert.deepEqual(await ask(b), { status: 200, deployment: 'steady' });
     assert.equal(mock.callsTo('limited'), calls, 'b sent nothing to the deployment a cooled');
+    // Round trips to Redis: none on a request's path (it was answered from
+    // the local view); its usage goes out afterwards, at most one push each
+    // one at a time, fewer under concurrency (counters are batched).
+    await until(async () => (await storeOf(b)).pending === 0, 1000, 'the usage to be pushed');
+    const sequential = ((await storeOf(b)).pushes - before.pushes) / 10;
+    const burst0 = await storeOf(b);
+    await Promise.all(Array.from({ length: 50 }, () => ask(b)));
+    await until(async () => (await storeOf(b)).pending === 0, 1000, 'the usage to be pushed');
+    const burst = ((await storeOf(b)).pushes - burst0.pushes) / 50;
+    console.log(`# Redis pushes per request: ${sequential.toFixed(2)} one at a time, ${burst.toFixed(2)} in a burst of 50`);
+    assert.ok(sequential <= 1 && sequential > 0, `${sequential} pushes per sequential request`);
+    assert.ok(burst < sequential, `a burst shares pushes (${burst} per request)`);
+    assert.equal((await storeOf(b)).kind, 'redis');
     // The cooldown ends on its own (cooldown_time 2 s) everywhere.
     await until(async () => !(await coolingOn(b, 'limited')) && !(await coolingOn(a, 'limited')), 5000, 'the cooldown to end');
     assert.deepEqual(await ask(b), { status: 200, deployment: 'limited' });
