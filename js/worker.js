@@ -54,6 +54,8 @@ export function createWorker(config, options = {}) {
         contentLength: Number(request.headers.get('content-length') ?? 0),
         body: () => request.body ?? [],
       });
+      // This request's one sync, if there is a reason: writes waiting, or a
+      // view older than syncAfterMs (then it is a poll). Never awaited here.
       if (it.store && !it.syncing && (it.store.pending > 0 || Date.now() - it.syncedAt > syncAfterMs)) {
         it.syncing = it.store.sync().finally(() => {
           it.syncing = null;
