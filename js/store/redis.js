@@ -94,7 +94,9 @@ export class RedisStore extends SharedStore {
       c.on('ready', () => {
         reported = false;
         if (c === this.#client) this.reconnected();
-        this.#resync();
+        // Once both are up (the subscriber resubscribes by itself), read
+        // back what was missed: nothing published from then on is lost.
+        if (this.connected) this.#resync();
       });
     }
     this.attach({ push: (changes) => this.#push(changes) });
