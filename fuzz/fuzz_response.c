@@ -2,7 +2,10 @@
  * and a spread of statuses: always classified, never a crash or leak; and
  * the same bytes through the stream translator. The
  * first byte picks the provider and status; the next picks where the
- * header block ends; the rest is headers then body. */
+ * header block ends; the rest is headers then body. The rate-limit reader
+ * gets the header block, and all of the rest too, since a block of
+ * Anthropic's eighteen headers is longer than the one byte of length allows. */
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -10,6 +13,22 @@
 #include "providers.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* A rate-limit field is -1 (not said) or a finite count or delay. */
+static void ratelimit_ok(double v) {
+  if (v != -1 && !(v >= 0 && isfinite(v))) __builtin_trap();
+}
+
+static void ratelimit(const char *headers, size_t len, sy_ms now) {
+  sy_ratelimit rl;
+  sy_provider_ratelimit(headers, len, now, &rl);
+  ratelimit_ok(rl.limit_requests);
+  ratelimit_ok(rl.remaining_requests);
+  ratelimit_ok(rl.reset_requests_ms);
+  ratelimit_ok(rl.limit_tokens);
+  ratelimit_ok(rl.remaining_tokens);
+  ratelimit_ok(rl.reset_tokens_ms);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static const int statuses[] = {200, 201, 400, 401, 403, 404, 408, 409,
@@ -27,6 +46,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *headers = (const char *)data + 2, *body = headers + hlen;
   size_t blen = size - 2 - hlen;
   size_t base = sy_heap_bytes();
+  ratelimit(headers, hlen, 1.7e12);
+  ratelimit(headers, size - 2, 1.7e12);
+  ratelimit(headers, size - 2, 0); /* every reset in the future */
   sy_outcome o;
   sy_outcome_init(&o);
   int rc = sy_provider_parse_response(kind, status, headers, hlen, body, blen, 1.7e12, &o);

@@ -316,26 +316,107 @@ int sy_provider_build_request(const sy_target *t, const cJSON *request, int stre
 
 /* ---------- headers ---------- */
 
+/* The header line at *p of a block ending at |end|: *name is the text
+ * before its first ':' (NULL for a line without one) and *val the rest with
+ * blanks and a CR trimmed. Advances *p past the line; 0 past the end. The
+ * one line splitter, shared by the lookups below. */
+static int next_header(const char **p, const char *end, const char **name, size_t *nlen,
+                       const char **val, size_t *vlen) {
+  if (!*p || *p >= end) return 0;
+  const char *line = *p, *eol = memchr(line, '\n', (size_t)(end - line));
+  if (!eol) eol = end;
+  *p = eol < end ? eol + 1 : end;
+  const char *colon = memchr(line, ':', (size_t)(eol - line));
+  const char *v = colon ? colon + 1 : eol, *ve = eol;
+  while (v < ve && (*v == ' ' || *v == '\t'))
+    v++;
+  while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
+    ve--;
+  *name = colon ? line : NULL;
+  *nlen = colon ? (size_t)(colon - line) : 0;
+  *val = v;
+  *vlen = (size_t)(ve - v);
+  return 1;
+}
+
 const char *sy_header_find(const char *headers, size_t len, const char *name, size_t *vlen) {
-  size_t nl = strlen(name);
-  const char *p = headers, *end = headers ? headers + len : NULL;
-  while (p && p < end) {
-    const char *eol = memchr(p, '\n', (size_t)(end - p));
-    if (!eol) eol = end;
-    if ((size_t)(eol - p) > nl && memcmp(p, name, nl) == 0 && p[nl] == ':') {
-      const char *v = p + nl + 1, *ve = eol;
-      while (v < ve && (*v == ' ' || *v == '\t'))
-        v++;
-      while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
-        ve--;
-      *vlen = (size_t)(ve - v);
-      return v;
-    }
-    p = eol + 1;
-  }
+  size_t nl = strlen(name), hl;
+  const char *p = headers, *end = headers ? headers + len : NULL, *h, *v;
+  while (next_header(&p, end, &h, &hl, &v, vlen))
+    if (h && hl == nl && memcmp(h, name, nl) == 0) return v;
   *vlen = 0;
   return NULL;
 }
+
+/* Counts and duration parts this large are junk, not a limit: the cap keeps
+ * every value finite whatever the digits. */
+#define MAX_NUMBER 1e12
+
+/* A plain decimal at *p ("12", "0.5", ".5", "5."), advancing *p past it.
+ * Not strtod: it would take signs, exponents ("1e400"), hex, inf and nan,
+ * and it follows the locale. -1 without a digit or at MAX_NUMBER and over.
+ * Fraction digits past the 15th are read but ignored. */
+static double decimal(const char **p, const char *end) {
+  const char *s = *p;
+  double ip = 0, fp = 0, scale = 1;
+  int digits = 0;
+  for (; s < end && *s >= '0' && *s <= '9'; s++, digits++)
+    if (ip < MAX_NUMBER) ip = ip * 10 + (*s - '0');
+  if (s < end && *s == '.')
+    for (s++; s < end && *s >= '0' && *s <= '9'; s++, digits++)
+      if (scale < 1e15) fp = fp * 10 + (*s - '0'), scale *= 10;
+  *p = s;
+  return digits && ip < MAX_NUMBER ? ip + fp / scale : -1;
+}
+
+/* A value that is one decimal and nothing else, or -1. */
+static double number(const char *v, size_t n) {
+  const char *p = v;
+  double d = decimal(&p, v + n);
+  return p == v + n ? d : -1;
+}
+
+/* A Go duration ("1h2m3.5s", "6m0s", "20ms": OpenAI's resets) in ms, or a
+ * unitless number as seconds; -1 if malformed. */
+static double duration_ms(const char *v, size_t n) {
+  static const struct {
+    const char *unit;
+    size_t len;
+    double ms;
+  } units[] = {/* "ms" before "m", which is its prefix */
+               {"ms", 2, 1},           {"ns", 2, 1e-6},  {"us", 2, 1e-3}, {"\xc2\xb5s", 3, 1e-3},
+               {"\xce\xbcs", 3, 1e-3}, {"h", 1, 3600e3}, {"m", 1, 60e3},  {"s", 1, 1e3}};
+  const char *p = v, *end = v + n;
+  double total = 0;
+  if (n == 0) return -1;
+  do {
+    const char *start = p;
+    double d = decimal(&p, end);
+    if (d < 0) return -1;
+    if (p == end) return start == v ? d * 1000 : -1; /* "1.5", but not "1m5" */
+    size_t i = 0, nu = sizeof units / sizeof *units;
+    while (i < nu && ((size_t)(end - p) < units[i].len || memcmp(p, units[i].unit, units[i].len)))
+      i++;
+    if (i == nu) return -1;
+    total += d * units[i].ms;
+    p += units[i].len;
+  } while (p < end);
+  return total;
+}
+
+/* Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
+ * days_from_civil), for both date formats below. */
+static double days_from_civil(int year, int month, int day) {
+  int y = year - (month <= 2);
+  int era = (y >= 0 ? y : y - 399) / 400;
+  int yoe = y - era * 400;
+  int doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return (double)era * 146097 + doe - 719468;
+}
+
+/* A delay from |now| until |at_s| (seconds since the epoch); 0 if past. */
+static sy_ms until(double at_s, sy_ms now) { return at_s * 1000 > now ? at_s * 1000 - now : 0; }
 
 /* Seconds since the epoch of an IMF-fixdate, or -1. */
 static double http_date(const char *s, size_t n) {
@@ -350,40 +431,154 @@ static double http_date(const char *s, size_t n) {
   const char *m = strstr(months, mon);
   if (!m || (m - months) % 3) return -1;
   int month = (int)(m - months) / 3 + 1;
-  /* days from civil (Howard Hinnant's algorithm) */
-  int y = year - (month <= 2);
-  int era = (y >= 0 ? y : y - 399) / 400;
-  int yoe = y - era * 400;
-  int doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-  int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  double days = (double)era * 146097 + doe - 719468;
-  return days * 86400 + hh * 3600 + mm * 60 + ss;
+  return days_from_civil(year, month, day) * 86400 + hh * 3600 + mm * 60 + ss;
 }
 
-static double parse_nonneg(const char *v, size_t n) {
-  char buf[32];
-  if (n == 0 || n >= sizeof buf) return -1;
-  memcpy(buf, v, n);
-  buf[n] = '\0';
-  char *end;
-  double d = strtod(buf, &end);
-  return (*end == '\0' && d >= 0 && d < 1e12) ? d : -1;
+/* The two digits at |s| as a number, or -1. */
+static int two(const char *s) {
+  return s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' ? (s[0] - '0') * 10 + s[1] - '0'
+                                                                  : -1;
+}
+
+/* An RFC 3339 date-time ("2026-12-01T21:30:00Z", "...:00.25+01:00", 't',
+ * 'z' or a space accepted) as seconds since the epoch in *at; 0 if not one,
+ * including impossible dates like 02-30. */
+static int rfc3339(const char *v, size_t n, double *at) {
+  static const unsigned char mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (n < 20 || v[4] != '-' || v[7] != '-' || v[13] != ':' || v[16] != ':' ||
+      (v[10] != 'T' && v[10] != 't' && v[10] != ' '))
+    return 0;
+  int c = two(v), yy = two(v + 2), mo = two(v + 5), d = two(v + 8);
+  int hh = two(v + 11), mi = two(v + 14), ss = two(v + 17);
+  int year = c * 100 + yy, leap = year % 4 == 0 && (year % 100 || year % 400 == 0);
+  if (c < 0 || yy < 0 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+      (mo == 2 && d == 29 && !leap) || hh < 0 || hh > 23 || mi < 0 || mi > 59 || ss < 0 || ss > 60)
+    return 0;
+  const char *p = v + 19, *end = v + n;
+  double frac = 0, off = 0;
+  if (*p == '.' && (frac = decimal(&p, end)) < 0) return 0; /* "." needs digits */
+  /* the zone is required: without it the time is no instant at all */
+  if (end - p == 1 && (*p == 'Z' || *p == 'z')) {
+    /* UTC */
+  } else if (end - p == 6 && (*p == '+' || *p == '-') && p[3] == ':') {
+    int oh = two(p + 1), om = two(p + 4);
+    if (oh < 0 || oh > 23 || om < 0 || om > 59) return 0;
+    off = (*p == '-' ? -60.0 : 60.0) * (oh * 60 + om);
+  } else {
+    return 0;
+  }
+  *at = days_from_civil(year, mo, d) * 86400 + hh * 3600 + mi * 60 + ss + frac - off;
+  return 1;
 }
 
 sy_ms sy_retry_after_ms(const char *headers, size_t len, sy_ms now) {
   size_t n;
   const char *v = sy_header_find(headers, len, "retry-after-ms", &n);
   if (v) {
-    double d = parse_nonneg(v, n);
+    double d = number(v, n);
     if (d >= 0) return d;
   }
   v = sy_header_find(headers, len, "retry-after", &n);
   if (!v) return -1;
-  double secs = parse_nonneg(v, n);
+  double secs = number(v, n);
   if (secs >= 0) return secs * 1000;
   double at = http_date(v, n);
-  if (at < 0) return -1;
-  return at * 1000 > now ? at * 1000 - now : 0;
+  return at < 0 ? -1 : until(at, now);
+}
+
+/* A rate-limit reset in ms from |now|: a duration, else an RFC 3339 time. */
+static sy_ms reset_ms(const char *v, size_t n, sy_ms now) {
+  double d = duration_ms(v, n), at;
+  if (d >= 0) return d;
+  return rfc3339(v, n, &at) ? until(at, now) : -1;
+}
+
+/* Each rate-limit header: the budget it describes and which of its three
+ * fields it fills. A table, so that a provider's new budget is one line. */
+enum { RL_LIMIT, RL_REMAINING, RL_RESET };
+enum { B_OA_REQ, B_OA_TOK, B_AN_REQ, B_AN_TOK, B_AN_IN, B_AN_OUT, B_COUNT };
+#define RL(name, budget, field)                                                                    \
+  { name, sizeof name - 1, budget, field }
+static const struct {
+  const char *name;
+  size_t len;
+  unsigned char budget, field;
+} rl_headers[] = {
+    RL("x-ratelimit-limit-requests", B_OA_REQ, RL_LIMIT),
+    RL("x-ratelimit-remaining-requests", B_OA_REQ, RL_REMAINING),
+    RL("x-ratelimit-reset-requests", B_OA_REQ, RL_RESET),
+    RL("x-ratelimit-limit-tokens", B_OA_TOK, RL_LIMIT),
+    RL("x-ratelimit-remaining-tokens", B_OA_TOK, RL_REMAINING),
+    RL("x-ratelimit-reset-tokens", B_OA_TOK, RL_RESET),
+    RL("anthropic-ratelimit-requests-limit", B_AN_REQ, RL_LIMIT),
+    RL("anthropic-ratelimit-requests-remaining", B_AN_REQ, RL_REMAINING),
+    RL("anthropic-ratelimit-requests-reset", B_AN_REQ, RL_RESET),
+    RL("anthropic-ratelimit-tokens-limit", B_AN_TOK, RL_LIMIT),
+    RL("anthropic-ratelimit-tokens-remaining", B_AN_TOK, RL_REMAINING),
+    RL("anthropic-ratelimit-tokens-reset", B_AN_TOK, RL_RESET),
+    RL("anthropic-ratelimit-input-tokens-limit", B_AN_IN, RL_LIMIT),
+    RL("anthropic-ratelimit-input-tokens-remaining", B_AN_IN, RL_REMAINING),
+    RL("anthropic-ratelimit-input-tokens-reset", B_AN_IN, RL_RESET),
+    RL("anthropic-ratelimit-output-tokens-limit", B_AN_OUT, RL_LIMIT),
+    RL("anthropic-ratelimit-output-tokens-remaining", B_AN_OUT, RL_REMAINING),
+    RL("anthropic-ratelimit-output-tokens-reset", B_AN_OUT, RL_RESET),
+};
+#undef RL
+
+/* The most constraining of the budgets |ids| that said anything: a known
+ * remaining beats an unknown one, then the lowest remaining, then the later
+ * reset. NULL when none said anything. */
+static const double *tightest(const double (*b)[3], const unsigned char *ids, size_t n) {
+  const double *best = NULL;
+  for (size_t i = 0; i < n; i++) {
+    const double *c = b[ids[i]];
+    if (c[RL_LIMIT] < 0 && c[RL_REMAINING] < 0 && c[RL_RESET] < 0) continue;
+    if (!best) {
+      best = c;
+    } else if ((c[RL_REMAINING] >= 0) != (best[RL_REMAINING] >= 0)) {
+      if (c[RL_REMAINING] >= 0) best = c;
+    } else if (c[RL_REMAINING] != best[RL_REMAINING]) {
+      if (c[RL_REMAINING] < best[RL_REMAINING]) best = c;
+    } else if (c[RL_RESET] > best[RL_RESET]) {
+      best = c;
+    }
+  }
+  return best;
+}
+
+void sy_provider_ratelimit(const char *headers, size_t len, sy_ms now, sy_ratelimit *out) {
+  static const unsigned char requests[] = {B_OA_REQ, B_AN_REQ};
+  static const unsigned char tokens[] = {B_OA_TOK, B_AN_TOK, B_AN_IN, B_AN_OUT};
+  static const double none[3] = {-1, -1, -1};
+  double b[B_COUNT][3];
+  for (size_t i = 0; i < B_COUNT; i++)
+    b[i][0] = b[i][1] = b[i][2] = -1;
+  /* One pass over the block; each line costs a length compare per table
+   * entry, and a memcmp only where the lengths agree. */
+  uint32_t seen = 0; /* first occurrence wins, as with sy_header_find */
+  const char *p = headers, *end = headers ? headers + len : NULL, *name, *v;
+  size_t nlen, vlen;
+  while (next_header(&p, end, &name, &nlen, &v, &vlen)) {
+    for (size_t i = 0; name && i < sizeof rl_headers / sizeof *rl_headers; i++) {
+      if (nlen != rl_headers[i].len || memcmp(name, rl_headers[i].name, nlen)) continue;
+      if (!(seen & (uint32_t)1 << i)) {
+        int f = rl_headers[i].field;
+        b[rl_headers[i].budget][f] = f == RL_RESET ? reset_ms(v, vlen, now) : number(v, vlen);
+        seen |= (uint32_t)1 << i;
+      }
+      break;
+    }
+  }
+  const double *r = tightest((const double(*)[3])b, requests, 2);
+  const double *t = tightest((const double(*)[3])b, tokens, 4);
+  if (!r) r = none;
+  if (!t) t = none;
+  out->limit_requests = r[RL_LIMIT];
+  out->remaining_requests = r[RL_REMAINING];
+  out->reset_requests_ms = r[RL_RESET];
+  out->limit_tokens = t[RL_LIMIT];
+  out->remaining_tokens = t[RL_REMAINING];
+  out->reset_tokens_ms = t[RL_RESET];
 }
 
 /* ---------- answers ---------- */

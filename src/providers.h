@@ -113,4 +113,33 @@ const char *sy_header_find(const char *headers, size_t len, const char *name, si
  * seconds or an HTTP-date (relative to |now|). -1 when absent or invalid. */
 sy_ms sy_retry_after_ms(const char *headers, size_t len, sy_ms now);
 
+/* ---- rate-limit headers ----
+ * What a deployment's answer says of its rate-limit budgets, so the router
+ * can steer away before the deployment answers 429. Every field is -1 when
+ * the answer did not say (or said something malformed), else finite, >= 0. */
+typedef struct sy_ratelimit {
+  double limit_requests, remaining_requests; /* per window, as the provider counts */
+  double limit_tokens, remaining_tokens;
+  sy_ms reset_requests_ms; /* delay from |now| until the request budget resets */
+  sy_ms reset_tokens_ms;   /* same for tokens */
+} sy_ratelimit;
+
+/* sy_provider_ratelimit reads |headers| ("name:value\n" lines, lower-case
+ * names, may be NULL) in one pass into |out|, whatever the provider kind:
+ * - OpenAI, Azure OpenAI and compatibles: x-ratelimit-{limit,remaining,
+ *   reset}-{requests,tokens}; resets are Go durations ("6m0s", "20ms",
+ *   "1h2m3.5s") or plain seconds.
+ * - Anthropic: anthropic-ratelimit-{requests,tokens,input-tokens,
+ *   output-tokens}-{limit,remaining,reset}; resets are RFC 3339 times
+ *   ("2026-12-01T21:30:00Z", fractions, +hh:mm offsets), made a delay from
+ *   |now| (ms since the Unix epoch); a reset in the past is 0.
+ * Either reset format is accepted in either family. When several budgets of
+ * one kind are present (Anthropic's tokens, input and output tokens), the
+ * most constraining one is reported whole: the lowest remaining, ties to the
+ * later reset; its limit and reset come with it, never mixed across budgets.
+ * Counts are plain decimals (no sign, exponent, hex, inf); values of 1e12
+ * and over are junk. The first occurrence of a repeated header counts.
+ * Pure; allocates nothing. */
+void sy_provider_ratelimit(const char *headers, size_t len, sy_ms now, sy_ratelimit *out);
+
 #endif /* SY_PROVIDERS_H */

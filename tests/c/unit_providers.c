@@ -186,7 +186,250 @@ static void test_retry_after(void) {
   T_EQ_DBL(sy_retry_after_ms(h, strlen(h), 0), -1);
   h = "retry-after: -1\n";
   T_EQ_DBL(sy_retry_after_ms(h, strlen(h), 0), -1);
+  h = "retry-after: 0x10\nretry-after-ms: 1e400\n"; /* plain decimals only, as strtod is not */
+  T_EQ_DBL(sy_retry_after_ms(h, strlen(h), 0), -1);
+  h = "retry-after-ms: 0.5\n";
+  T_EQ_DBL(sy_retry_after_ms(h, strlen(h), 0), 0.5);
   T_EQ_DBL(sy_retry_after_ms(NULL, 0, 0), -1);
+}
+
+/* Reads |h| and checks the six fields (limit, remaining, reset) per kind. */
+static void rl_expect(const char *h, sy_ms now, double lr, double rr, double sr, double lt,
+                      double rt, double st, int line) {
+  sy_ratelimit rl;
+  memset(&rl, 0x5a, sizeof rl); /* every field must be written */
+  sy_provider_ratelimit(h, h ? strlen(h) : 0, now, &rl);
+  int before = t_failures;
+  T_EQ_DBL(rl.limit_requests, lr);
+  T_EQ_DBL(rl.remaining_requests, rr);
+  T_EQ_DBL(rl.reset_requests_ms, sr);
+  T_EQ_DBL(rl.limit_tokens, lt);
+  T_EQ_DBL(rl.remaining_tokens, rt);
+  T_EQ_DBL(rl.reset_tokens_ms, st);
+  if (t_failures != before) fprintf(stderr, "  (rl_expect at line %d)\n", line);
+}
+#define RL_EXPECT(h, now, lr, rr, sr, lt, rt, st)                                                  \
+  rl_expect(h, now, lr, rr, sr, lt, rt, st, __LINE__)
+
+/* The reset of a lone x-ratelimit-reset-requests header, or -1. */
+static double rl_reset(const char *value, sy_ms now) {
+  char h[200];
+  snprintf(h, sizeof h, "x-ratelimit-reset-requests:%s\n", value);
+  sy_ratelimit rl;
+  sy_provider_ratelimit(h, strlen(h), now, &rl);
+  return rl.reset_requests_ms;
+}
+
+/* The remaining of a lone x-ratelimit-remaining-tokens header, or -1. */
+static double rl_count(const char *value) {
+  char h[200];
+  snprintf(h, sizeof h, "x-ratelimit-remaining-tokens:%s\n", value);
+  sy_ratelimit rl;
+  sy_provider_ratelimit(h, strlen(h), 0, &rl);
+  return rl.remaining_tokens;
+}
+
+static void test_ratelimit_openai(void) {
+  /* OpenAI's documented example, as the transport hands it over */
+  const char *h = "content-type: application/json\r\n"
+                  "x-ratelimit-limit-requests: 60\r\n"
+                  "x-ratelimit-limit-tokens: 150000\r\n"
+                  "x-ratelimit-remaining-requests: 59\r\n"
+                  "x-ratelimit-remaining-tokens: 149984\r\n"
+                  "x-ratelimit-reset-requests: 1s\r\n"
+                  "x-ratelimit-reset-tokens: 6m0s\r\n";
+  RL_EXPECT(h, 1.7e12, 60, 59, 1000, 150000, 149984, 360000);
+  /* Azure OpenAI sends the remaining pair alone; blanks around values */
+  h = "x-ratelimit-remaining-requests:\t 12 \nx-ratelimit-remaining-tokens:  0\n";
+  RL_EXPECT(h, 0, -1, 12, -1, -1, 0, -1);
+  /* no trailing newline on the last line */
+  h = "x-ratelimit-reset-tokens: 20ms";
+  RL_EXPECT(h, 0, -1, -1, -1, -1, -1, 20);
+  /* the first of a repeated header counts, as with sy_header_find */
+  h = "x-ratelimit-remaining-requests: 5\nx-ratelimit-remaining-requests: 7\n";
+  RL_EXPECT(h, 0, -1, 5, -1, -1, -1, -1);
+  /* names must match whole: a longer or shorter name is another header */
+  h = "x-ratelimit-remaining-requestsx: 5\nx-ratelimit-remaining-request: 5\n"
+      "x-ratelimit-remaining-requests 5\n";
+  RL_EXPECT(h, 0, -1, -1, -1, -1, -1, -1);
+}
+
+static void test_ratelimit_durations(void) {
+  T_EQ_DBL(rl_reset("1s", 0), 1000);
+  T_EQ_DBL(rl_reset("6m0s", 0), 360000);
+  T_EQ_DBL(rl_reset("20ms", 0), 20);
+  T_EQ_DBL(rl_reset("1h2m3.5s", 0), 3723500);
+  T_EQ_DBL(rl_reset("0.5s", 0), 500);
+  T_EQ_DBL(rl_reset(".5s", 0), 500);
+  T_EQ_DBL(rl_reset("2m59.56s", 0), 179560); /* Groq's */
+  T_EQ_DBL(rl_reset("1500us", 0), 1.5);
+  T_EQ_DBL(rl_reset("1500\xc2\xb5s", 0), 1.5);
+  T_EQ_DBL(rl_reset("2000000ns", 0), 2);
+  T_EQ_DBL(rl_reset("0s", 0), 0);
+  T_EQ_DBL(rl_reset("7", 0), 7000); /* plain seconds */
+  T_EQ_DBL(rl_reset("7.25", 0), 7250);
+  T_EQ_DBL(rl_reset("1m1m", 0), 120000); /* Go adds repeated units */
+  /* malformed: unknown, whatever |now| */
+  static const char *const bad[] = {"",       "s",    "1x",    "1h5",  "1h 5m", "-1s",
+                                    "+1s",    "1e3s", "1e400", ".s",   "1..5s", "abc",
+                                    "inf",    "nan",  "0x10",  "1,5s", "1 s",   "99999999999999s",
+                                    "1e400s", "1mss", "1hm"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    double r = rl_reset(bad[i], 1.7e12);
+    T_EQ_DBL(r, -1);
+    if (r != -1) fprintf(stderr, "  (duration \"%s\")\n", bad[i]);
+  }
+}
+
+static void test_ratelimit_counts(void) {
+  T_EQ_DBL(rl_count("0"), 0);
+  T_EQ_DBL(rl_count("149984"), 149984);
+  T_EQ_DBL(rl_count("007"), 7);
+  T_EQ_DBL(rl_count("2.5"), 2.5);
+  T_EQ_DBL(rl_count("999999999999"), 999999999999.0);
+  static const char *const bad[] = {"",      "-1",       "+1",    "1e3",  "1e400", "inf",
+                                    "nan",   "0x1",      "12abc", "1 2",  ".",     "1000000000000",
+                                    "1,000", "\xd9\xa3", "1.2.3", "\"5\""};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    double r = rl_count(bad[i]);
+    T_EQ_DBL(r, -1);
+    if (r != -1) fprintf(stderr, "  (count \"%s\")\n", bad[i]);
+  }
+  /* a huge digit string stays unknown, not inf */
+  char big[400];
+  memset(big, '9', sizeof big - 1);
+  big[sizeof big - 1] = '\0';
+  char h[460];
+  snprintf(h, sizeof h, "x-ratelimit-remaining-tokens: %s\n", big);
+  sy_ratelimit rl;
+  sy_provider_ratelimit(h, strlen(h), 0, &rl);
+  T_EQ_DBL(rl.remaining_tokens, -1);
+  /* a NUL inside a value ends nothing early: the value is malformed */
+  static const char nul[] = "x-ratelimit-remaining-tokens: 5\0 6\n";
+  sy_provider_ratelimit(nul, sizeof nul - 1, 0, &rl);
+  T_EQ_DBL(rl.remaining_tokens, -1);
+}
+
+/* 2026-12-01T21:30:00Z in ms since the epoch. */
+#define DEC1 1796160600000.0
+
+static void test_ratelimit_anthropic(void) {
+  const char *h = "anthropic-ratelimit-requests-limit: 50\n"
+                  "anthropic-ratelimit-requests-remaining: 49\n"
+                  "anthropic-ratelimit-requests-reset: 2026-12-01T21:30:00Z\n"
+                  "anthropic-ratelimit-tokens-limit: 100000\n"
+                  "anthropic-ratelimit-tokens-remaining: 90000\n"
+                  "anthropic-ratelimit-tokens-reset: 2026-12-01T21:30:05Z\n";
+  RL_EXPECT(h, DEC1 - 1000, 50, 49, 1000, 100000, 90000, 6000);
+  /* the most constraining token budget wins, with its own limit and reset */
+  h = "anthropic-ratelimit-tokens-limit: 100000\n"
+      "anthropic-ratelimit-tokens-remaining: 90000\n"
+      "anthropic-ratelimit-tokens-reset: 2026-12-01T21:30:05Z\n"
+      "anthropic-ratelimit-input-tokens-limit: 80000\n"
+      "anthropic-ratelimit-input-tokens-remaining: 70000\n"
+      "anthropic-ratelimit-input-tokens-reset: 2026-12-01T21:30:02Z\n"
+      "anthropic-ratelimit-output-tokens-limit: 16000\n"
+      "anthropic-ratelimit-output-tokens-remaining: 1000\n"
+      "anthropic-ratelimit-output-tokens-reset: 2026-12-01T21:30:09Z\n";
+  RL_EXPECT(h, DEC1, -1, -1, -1, 16000, 1000, 9000);
+  /* input tokens alone are the budget when they are all that is said */
+  h = "anthropic-ratelimit-input-tokens-remaining: 7\n";
+  RL_EXPECT(h, DEC1, -1, -1, -1, -1, 7, -1);
+  /* a known remaining beats an unknown one; a tie goes to the later reset */
+  h = "anthropic-ratelimit-tokens-limit: 5\n"
+      "anthropic-ratelimit-output-tokens-remaining: 9\n"
+      "anthropic-ratelimit-output-tokens-reset: 2026-12-01T21:30:01Z\n"
+      "anthropic-ratelimit-input-tokens-remaining: 9\n"
+      "anthropic-ratelimit-input-tokens-reset: 2026-12-01T21:30:04Z\n";
+  RL_EXPECT(h, DEC1, -1, -1, -1, -1, 9, 4000);
+  /* a malformed remaining leaves that budget's other fields in the running */
+  h = "anthropic-ratelimit-tokens-remaining: lots\n"
+      "anthropic-ratelimit-tokens-reset: 2026-12-01T21:30:03Z\n";
+  RL_EXPECT(h, DEC1, -1, -1, -1, -1, -1, 3000);
+  /* both families in one block: requests are most constraining too */
+  h = "x-ratelimit-remaining-requests: 3\nanthropic-ratelimit-requests-remaining: 4\n";
+  RL_EXPECT(h, 0, -1, 3, -1, -1, -1, -1);
+}
+
+/* The reset of a lone anthropic-ratelimit-requests-reset header, or -1. */
+static double rl_when(const char *value, sy_ms now) {
+  char h[200];
+  snprintf(h, sizeof h, "anthropic-ratelimit-requests-reset: %s\n", value);
+  sy_ratelimit rl;
+  sy_provider_ratelimit(h, strlen(h), now, &rl);
+  return rl.reset_requests_ms;
+}
+
+static void test_ratelimit_rfc3339(void) {
+  T_EQ_DBL(rl_when("2026-12-01T21:30:00Z", DEC1 - 2500), 2500);
+  T_EQ_DBL(rl_when("2026-12-01T21:30:00.250Z", DEC1), 250);
+  double frac = rl_when("2026-12-01T21:30:00.123456789Z", DEC1); /* to a double's precision */
+  T_CHECK(frac > 123.456 && frac < 123.457);
+  T_EQ_DBL(rl_when("2026-12-01T21:30:00+00:00", DEC1 - 1), 1);
+  T_EQ_DBL(rl_when("2026-12-01T22:30:00+01:00", DEC1 - 1), 1);
+  T_EQ_DBL(rl_when("2026-12-01T21:00:00-00:30", DEC1 - 1), 1);
+  T_EQ_DBL(rl_when("2026-12-01t21:30:00z", DEC1 - 1), 1);
+  T_EQ_DBL(rl_when("2026-12-01 21:30:00Z", DEC1 - 1), 1);
+  T_EQ_DBL(rl_when("2024-02-29T00:00:00Z", 1709164800000.0 - 5), 5); /* leap day */
+  T_EQ_DBL(rl_when("2000-03-01T00:00:00Z", 951868800000.0), 0);
+  T_EQ_DBL(rl_when("1970-01-01T00:00:01Z", 0), 1000);
+  /* past resets are no wait at all */
+  T_EQ_DBL(rl_when("2026-12-01T21:30:00Z", DEC1 + 1), 0);
+  T_EQ_DBL(rl_when("1969-12-31T23:59:59Z", 0), 0);
+  T_EQ_DBL(rl_when("2020-01-01T00:00:00Z", 1.7e12), 0);
+  /* far but finite */
+  T_EQ_DBL(rl_when("9999-12-31T23:59:59Z", 0), 253402300799000.0);
+  static const char *const bad[] = {"2026-12-01T21:30:00",
+                                    "2026-12-01T21:30:00.5", /* no zone */
+                                    "2026-12-01",
+                                    "2026-13-01T21:30:00Z",
+                                    "2026-00-01T21:30:00Z",
+                                    "2026-02-30T00:00:00Z",
+                                    "2025-02-29T00:00:00Z",
+                                    "1900-02-29T00:00:00Z",
+                                    "2026-12-32T00:00:00Z",
+                                    "2026-12-01T24:00:00Z",
+                                    "2026-12-01T21:60:00Z",
+                                    "2026-12-01T21:30:61Z",
+                                    "2026-12-01T21:30:00.Z",
+                                    "2026-12-01T21:30:00+0100",
+                                    "2026-12-01T21:30:00+24:00",
+                                    "2026-12-01T21:30:00+01:60",
+                                    "2026-12-01T21:30:00ZZ",
+                                    "2026-12-01X21:30:00Z",
+                                    "2026/12/01T21:30:00Z",
+                                    "-026-12-01T21:30:00Z",
+                                    "2026-1-01T21:30:00Z",
+                                    "Sun, 06 Nov 1994 08:49:37 GMT",
+                                    "tomorrow",
+                                    "2026-12-01T21:30:00Z trailing"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    double r = rl_when(bad[i], 0);
+    T_EQ_DBL(r, -1);
+    if (r != -1) fprintf(stderr, "  (time \"%s\")\n", bad[i]);
+  }
+  /* either format in either family */
+  T_EQ_DBL(rl_reset("2026-12-01T21:30:00Z", DEC1 - 10), 10);
+  T_EQ_DBL(rl_when("3s", 0), 3000);
+}
+
+static void test_ratelimit_absent(void) {
+  RL_EXPECT(NULL, 0, -1, -1, -1, -1, -1, -1);
+  RL_EXPECT("", 0, -1, -1, -1, -1, -1, -1);
+  RL_EXPECT("content-type: application/json\nretry-after: 3\n", 0, -1, -1, -1, -1, -1, -1);
+  RL_EXPECT("\n\n::\nx-ratelimit-limit-tokens\n:5\n", 0, -1, -1, -1, -1, -1, -1);
+  /* every field malformed */
+  const char *h = "x-ratelimit-limit-requests: -1\n"
+                  "x-ratelimit-remaining-requests: \n"
+                  "x-ratelimit-reset-requests: soon\n"
+                  "x-ratelimit-limit-tokens: 1e400\n"
+                  "x-ratelimit-remaining-tokens: NaN\n"
+                  "x-ratelimit-reset-tokens: 1h-5m\n";
+  RL_EXPECT(h, 0, -1, -1, -1, -1, -1, -1);
+  /* a NULL block with a length is still no block */
+  sy_ratelimit rl;
+  sy_provider_ratelimit(NULL, 40, 0, &rl);
+  T_EQ_DBL(rl.remaining_tokens, -1);
 }
 
 static void test_failing_allocations(void) {
@@ -333,5 +576,11 @@ void suite_providers(void) {
   test_classification();
   test_anthropic_answer();
   test_retry_after();
+  test_ratelimit_openai();
+  test_ratelimit_durations();
+  test_ratelimit_counts();
+  test_ratelimit_anthropic();
+  test_ratelimit_rfc3339();
+  test_ratelimit_absent();
   test_failing_allocations();
 }
