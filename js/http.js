@@ -202,6 +202,7 @@ function routeHeaders(route) {
   if (route.deployment) h['x-switchyard-deployment'] = route.deployment;
   if (route.model_group) h['x-switchyard-model-group'] = route.model_group;
   h['x-switchyard-attempts'] = String(route.attempts ?? 0);
+  if (route.cost > 0) h['x-switchyard-response-cost'] = String(route.cost);
   return h;
 }
 

@@ -42,6 +42,53 @@ export declare class MemoryStore implements KeyValueStore {
   readonly size: number;
 }
 
+/** A counter or entry another instance wrote, as a SharedStore backend reports it. */
+export interface RemoteEntry {
+  key: string;
+  value: string;
+  /** What is left of its life; <= 0: never expires. */
+  ttlMs: number;
+  /** A kv_add sum, whose value is the fleet's total. */
+  counter?: boolean;
+}
+
+/** A write as a SharedStore pushes it; a put's ttlMs is what is left of its life, 0 = never. */
+export type BackendChange =
+  | { kind: 'put'; key: string; value: string; ttlMs: number }
+  | { kind: 'add'; key: string; delta: number; ttlMs: number };
+
+/** Where a SharedStore pushes its writes: Redis, a Durable Object, or your own. */
+export interface SharedStoreBackend {
+  /** Applies the changes; resolves with each counter's new fleet total (and remote entries learnt of); rejects when unreachable. */
+  push(changes: BackendChange[]): Promise<{ totals?: Map<string, { value: number; ttlMs: number }>; remote?: RemoteEntry[] } | void>;
+}
+
+/**
+ * A fleet's store seen through a synchronous local view: writes apply at once
+ * and are pushed in coalesced batches (a cooldown right after the entry point
+ * that wrote it, counters within counterDelayMs); other instances' writes
+ * come in through applyRemote. Requests never wait on the backend.
+ */
+export declare class SharedStore implements KeyValueStore {
+  constructor(options?: { clock?: { now(): number }; maxEntries?: number; maxPending?: number; autoPush?: boolean; counterDelayMs?: number });
+  attach(backend: SharedStoreBackend): void;
+  get(key: string): string | undefined;
+  put(key: string, value: string, ttlMs: number): void;
+  add(key: string, delta: number, ttlMs: number): number;
+  applyRemote(entries: RemoteEntry[]): void;
+  /** Resolves when every write so far was pushed, or a push failed (offline: at once). */
+  flushed(): Promise<void>;
+  /** Pushes now, even nothing (a poll for a backend whose answer carries remote entries). */
+  sync(): Promise<void>;
+  /** The backend is reachable again: push what waited. */
+  reconnected(): void;
+  readonly size: number;
+  readonly pending: number;
+  readonly online: boolean;
+  readonly stats: { pushes: number; pushedChanges: number; failedPushes: number; dropped: number; remoteApplied: number };
+  status(): { kind: string; online: boolean; entries: number; pending: number; [k: string]: unknown };
+}
+
 /** One event of the core: every decision it makes. Never holds an API key. */
 export interface RouterEvent {
   t: number;
@@ -88,6 +135,8 @@ export interface Route {
   attempts: number;
   fallbacks: number;
   tries: RouteTry[];
+  /** The answer's usage times the deployment's input/output_cost_per_token; absent when unknown. */
+  cost?: number;
 }
 
 export interface ChatMessage {
@@ -107,7 +156,12 @@ export interface ChatCompletionRequest {
   /** Group names, provider models, or objects overriding model/api_key/api_base/api_version. */
   fallbacks?: Array<string | { model?: string; api_key?: string; api_base?: string; api_version?: string }>;
   disable_fallbacks?: boolean;
-  metadata?: Record<string, unknown>;
+  /**
+   * tags: with router_settings.enable_tag_filtering, the deployments this
+   * request may use (their `tags`); fallback_chain: a name of
+   * router_settings.fallback_chains whose groups are this request's fallbacks.
+   */
+  metadata?: { tags?: string[]; fallback_chain?: string; [k: string]: unknown };
   api_key?: string;
   api_base?: string;
   api_version?: string;
@@ -168,7 +222,11 @@ export declare class Router {
   /** Serves one embeddings request ({model, input}); rejects with a SwitchyardError. */
   embedding(body: { model: string; input: string | string[] | number[] | number[][]; [k: string]: unknown }): Promise<{ object: 'list'; data: Array<{ object: 'embedding'; index: number; embedding: number[] | string }>; model: string; usage?: object; readonly switchyard: Route }>;
   /** Every deployment with its health now, as the core sees it. API keys are never included. */
-  health(): Array<{ id: string; model_group: string; model: string; cooling_until: number; reason: string | null; failures: number }>;
+  health(): Array<{ id: string; model_group: string; model: string; cooling_until: number; reason: string | null; failures: number;
+    /** This minute's attempts and tokens, and attempts in flight (fleet-wide with a shared store). */
+    rpm: number; tpm: number; inflight: number }>;
+  /** The store health is kept in: a MemoryStore, or the SharedStore / RedisStore given or configured. */
+  readonly store: KeyValueStore;
   /** Requests in flight in the core. */
   readonly inflight: number;
   /** Live bytes of the core's heap. */

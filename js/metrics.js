@@ -56,6 +56,7 @@ export class Metrics {
         this.#inc('switchyard_requests_total', { model_group: group, status: ev.status, class: ev.class ?? 'ok' });
         if (ev.attempts > 1) this.#inc('switchyard_retries_total', { model_group: group }, ev.attempts - 1 - ev.fallbacks);
         this.#observe('switchyard_request_duration_seconds', { model_group: group }, ev.latency_ms / 1000);
+        if (ev.cost > 0) this.#inc('switchyard_response_cost_total', { model_group: group, deployment: ev.deployment }, ev.cost);
         break;
       }
     }
@@ -71,6 +72,7 @@ export class Metrics {
       switchyard_backoffs_total: 'Waits before a retry, by the failure class that caused them.',
       switchyard_cooldowns_total: 'Deployments cooled down, by reason.',
       switchyard_fallbacks_total: 'Fallback hops, by from/to group and reason.',
+      switchyard_response_cost_total: 'Cost of the answers (usage times the deployment\'s per-token prices), by group and deployment.',
     };
     for (const [name, text] of Object.entries(help)) {
       out.push(`# HELP ${name} ${text}`, `# TYPE ${name} counter`);

@@ -531,21 +531,23 @@ static int rd_fallbacks(parser *p, const cJSON *v, sy_fallback_list *l) {
 /* ---- fields: one reader per kind, tables per section ---- */
 
 enum {
-  F_RETRIES,      /* int, 0 to MAX_RETRIES */
-  F_COUNT,        /* int, 0 to MAX_COUNT */
-  F_ORDER,        /* int, 1 to MAX_COUNT */
-  F_SECS,         /* sy_ms, from seconds */
-  F_DEADLINE,     /* sy_ms, from seconds above 0 */
-  F_NONNEG,       /* double >= 0 */
-  F_BOOL,         /* bool */
-  F_STR,          /* char *; "" is unset */
-  F_STR_NUM,      /* char *; a bare number is taken as its text */
-  F_RETRY_POLICY, /* int[SY_CLASS_COUNT] */
-  F_FAILS_POLICY, /* int[SY_CLASS_COUNT] */
-  F_FALLBACKS,    /* sy_fallback_list */
-  F_STRATEGY,     /* char *, one of |strategies| */
-  F_TAGS,         /* the deployment's tags */
-  F_ELSEWHERE     /* known, read by the caller */
+  F_RETRIES,       /* int, 0 to MAX_RETRIES */
+  F_COUNT,         /* int, 0 to MAX_COUNT */
+  F_ORDER,         /* int, 1 to MAX_COUNT */
+  F_SECS,          /* sy_ms, from seconds */
+  F_DEADLINE,      /* sy_ms, from seconds above 0 */
+  F_NONNEG,        /* double >= 0 */
+  F_BOOL,          /* bool */
+  F_STR,           /* char *; "" is unset */
+  F_STR_NUM,       /* char *; a bare number is taken as its text */
+  F_RETRY_POLICY,  /* int[SY_CLASS_COUNT] */
+  F_FAILS_POLICY,  /* int[SY_CLASS_COUNT] */
+  F_FALLBACKS,     /* sy_fallback_list */
+  F_STRATEGY,      /* char *, one of |strategies|, and the sy_strategy it names */
+  F_STRATEGY_ARGS, /* routing_strategy_args: lowest_latency_buffer */
+  F_CHAINS,        /* {name: [groups]}: sy_fallback_list of named chains */
+  F_TAGS,          /* the deployment's tags */
+  F_ELSEWHERE      /* known, read by the caller */
 };
 
 typedef struct field {
@@ -576,6 +578,11 @@ static const field setting_fields[] = {
     S("context_window_fallbacks", F_FALLBACKS, context_window_fallbacks),
     S("content_policy_fallbacks", F_FALLBACKS, content_policy_fallbacks),
     S("routing_strategy", F_STRATEGY, routing_strategy),
+    S("routing_strategy_args", F_STRATEGY_ARGS, lowest_latency_buffer),
+    S("enable_pre_call_checks", F_BOOL, enable_pre_call_checks),
+    S("enable_tag_filtering", F_BOOL, enable_tag_filtering),
+    S("tag_filtering_match_any", F_BOOL, tag_filtering_match_any),
+    S("fallback_chains", F_CHAINS, fallback_chains),
     S("default_fallbacks", F_ELSEWHERE, fallbacks), /* appended after both sections */
 };
 #undef S
@@ -613,9 +620,58 @@ static const field *field_of(const field *t, size_t n, const char *name) {
 #define SETTING(name) field_of(setting_fields, sizeof setting_fields / sizeof *setting_fields, name)
 #define PARAM(name) field_of(param_fields, sizeof param_fields / sizeof *param_fields, name)
 
-static const char strategies[] = "simple-shuffle\0least-busy\0usage-based-routing\0"
-                                 "usage-based-routing-v2\0latency-based-routing\0"
-                                 "cost-based-routing\0";
+/* Each name with the strategy it selects, in the order of the error message. */
+static const struct {
+  const char *name;
+  sy_strategy strategy;
+} strategies[] = {{"simple-shuffle", SY_STRATEGY_SHUFFLE},
+                  {"least-busy", SY_STRATEGY_LEAST_BUSY},
+                  {"usage-based-routing", SY_STRATEGY_USAGE},
+                  {"usage-based-routing-v2", SY_STRATEGY_USAGE},
+                  {"latency-based-routing", SY_STRATEGY_LATENCY},
+                  {"cost-based-routing", SY_STRATEGY_COST},
+                  {"p2c-peak-ewma", SY_STRATEGY_P2C}};
+
+static int rd_strategy(parser *p, const cJSON *v, sy_settings *s) {
+  for (size_t i = 0; cJSON_IsString(v) && i < sizeof strategies / sizeof *strategies; i++)
+    if (!strcmp(v->valuestring, strategies[i].name)) {
+      s->strategy = strategies[i].strategy;
+      return rd_str(p, v, &s->routing_strategy, 0);
+    }
+  return fail(p, "expected one of simple-shuffle, least-busy, usage-based-routing, "
+                 "usage-based-routing-v2, latency-based-routing, cost-based-routing, "
+                 "p2c-peak-ewma");
+}
+
+/* routing_strategy_args: LiteLLM passes these to its strategy; the one that
+ * changes a decision here is lowest_latency_buffer (its ttl and the like
+ * are LiteLLM's cache settings, accepted without a word). */
+static int rd_strategy_args(parser *p, const cJSON *v, double *buffer) {
+  if (!cJSON_IsObject(v)) return fail(p, "expected an object");
+  const cJSON *b = item(v, "lowest_latency_buffer");
+  if (!b || cJSON_IsNull(b)) return 0;
+  size_t len = path_key(p, "lowest_latency_buffer");
+  int rc = rd_nonneg(p, b, buffer);
+  path_pop(p, len);
+  return rc;
+}
+
+/* fallback_chains: {"fast_cheap": ["gpt-4o-mini", "claude-haiku"], ...},
+ * named lists a request picks by metadata.fallback_chain (or by naming one
+ * as its model), replacing |l|. */
+static int rd_chains(parser *p, const cJSON *v, sy_fallback_list *l) {
+  fallback_list_free(l);
+  if (!cJSON_IsObject(v)) return fail(p, "expected an object of {chain name: [model groups]}");
+  const cJSON *chain;
+  int rc;
+  cJSON_ArrayForEach(chain, v) {
+    size_t len = path_key(p, chain->string);
+    if (!cJSON_GetArraySize(chain)) return fail(p, "expected a non-empty list of model groups");
+    if ((rc = add_rule(p, l, chain->string, chain)) < 0) return rc;
+    path_pop(p, len);
+  }
+  return 0;
+}
 
 static int rd_tags(parser *p, const cJSON *v, sy_deployment *d);
 
@@ -642,10 +698,9 @@ static int rd_field(parser *p, const cJSON *v, const field *f, void *base) {
   case F_RETRY_POLICY: return rd_policy(p, v, 0, at);
   case F_FAILS_POLICY: return rd_policy(p, v, 1, at);
   case F_FALLBACKS: return rd_fallbacks(p, v, at);
-  case F_STRATEGY:
-    if (cJSON_IsString(v) && in_list(strategies, v->valuestring)) return rd_str(p, v, at, 0);
-    return fail(p, "expected one of simple-shuffle, least-busy, usage-based-routing, "
-                   "usage-based-routing-v2, latency-based-routing, cost-based-routing");
+  case F_STRATEGY: return rd_strategy(p, v, base);
+  case F_STRATEGY_ARGS: return rd_strategy_args(p, v, at);
+  case F_CHAINS: return rd_chains(p, v, at);
   case F_TAGS: return rd_tags(p, v, base);
   default: return 0;
   }
@@ -659,9 +714,9 @@ static const char quiet_settings[] =
     "model_list\0assistants_config\0search_tools\0guardrail_list\0redis_url\0redis_host\0"
     "redis_port\0redis_password\0cache_responses\0cache_kwargs\0caching_groups\0client_ttl\0"
     "polling_interval\0default_priority\0default_litellm_params\0default_max_parallel_requests\0"
-    "set_verbose\0debug_level\0model_group_alias\0enable_pre_call_checks\0enable_tag_filtering\0"
-    "tag_filtering_match_any\0model_group_retry_policy\0optional_pre_call_checks\0"
-    "routing_strategy_args\0provider_budget_config\0alerting_config\0router_general_settings\0"
+    "set_verbose\0debug_level\0model_group_alias\0"
+    "model_group_retry_policy\0optional_pre_call_checks\0provider_budget_config\0alerting_"
+    "config\0router_general_settings\0"
     "ignore_invalid_deployments\0deployment_affinity_ttl_seconds\0model_group_affinity_config\0"
     "enable_health_check_routing\0health_check_staleness_threshold\0"
     "health_check_ignore_transient_errors\0max_parallel_requests\0num_workers\0"
@@ -1144,6 +1199,7 @@ static void settings_defaults(sy_settings *s) {
   s->backoff_initial_ms = 500;
   s->backoff_max_ms = 8000;
   s->retry_after_max_ms = 60000;
+  s->tag_filtering_match_any = true;
   for (int c = 0; c < SY_CLASS_COUNT; c++)
     s->retry_policy[c] = s->allowed_fails_policy[c] = SY_UNSET;
 }
@@ -1365,6 +1421,7 @@ void sy_config_free(sy_config *cfg) {
   fallback_list_free(&cfg->settings.fallbacks);
   fallback_list_free(&cfg->settings.context_window_fallbacks);
   fallback_list_free(&cfg->settings.content_policy_fallbacks);
+  fallback_list_free(&cfg->settings.fallback_chains);
   sy_free(cfg->settings.routing_strategy);
   sy_provider_env *e = &cfg->env;
   char *envs[] = {e->openai_api_key,     e->openai_api_base, e->anthropic_api_key,

@@ -15,8 +15,10 @@
  *     cooldown_time, timeout, request_timeout, stream_timeout, fallbacks,
  *     default_fallbacks, context_window_fallbacks, content_policy_fallbacks,
  *     max_fallbacks, retry_policy, allowed_fails_policy, disable_cooldowns,
- *     routing_strategy, and Switchyard's own: attempt_timeout,
- *     backoff_initial, backoff_max, retry_after_max.
+ *     routing_strategy, routing_strategy_args{lowest_latency_buffer},
+ *     enable_pre_call_checks, enable_tag_filtering, tag_filtering_match_any,
+ *     and Switchyard's own: attempt_timeout, backoff_initial, backoff_max,
+ *     retry_after_max, fallback_chains{name: [groups]}.
  *   general_settings: accepted and left to the host (master_key, ...).
  *   provider_env: set by the host, never by users: the provider environment
  *     variables (OPENAI_API_KEY, ...) used when a request names a provider
@@ -93,6 +95,17 @@ typedef struct sy_fallback_list {
   size_t nrules;
 } sy_fallback_list;
 
+/* router_settings.routing_strategy: how a deployment is chosen among the
+ * healthy ones of the best order tier (select.h says each rule). */
+typedef enum sy_strategy {
+  SY_STRATEGY_SHUFFLE = 0, /* simple-shuffle */
+  SY_STRATEGY_USAGE,       /* usage-based-routing, usage-based-routing-v2 */
+  SY_STRATEGY_LEAST_BUSY,  /* least-busy */
+  SY_STRATEGY_LATENCY,     /* latency-based-routing */
+  SY_STRATEGY_COST,        /* cost-based-routing */
+  SY_STRATEGY_P2C          /* p2c-peak-ewma: Switchyard's own */
+} sy_strategy;
+
 typedef struct sy_settings {
   int num_retries;                          /* default 2 */
   sy_ms retry_after_ms;                     /* minimum backoff; default 0 */
@@ -112,7 +125,14 @@ typedef struct sy_settings {
   sy_fallback_list fallbacks;       /* default_fallbacks appended as "*" */
   sy_fallback_list context_window_fallbacks;
   sy_fallback_list content_policy_fallbacks;
-  char *routing_strategy; /* "simple-shuffle" unless set */
+  char *routing_strategy;           /* "simple-shuffle" unless set */
+  sy_strategy strategy;             /* what routing_strategy names */
+  double lowest_latency_buffer;     /* latency-based: share above the fastest still
+                                       chosen (routing_strategy_args); default 0 */
+  bool enable_pre_call_checks;      /* skip deployments too small or over rpm/tpm */
+  bool enable_tag_filtering;        /* metadata.tags choose deployments by tags */
+  bool tag_filtering_match_any;     /* any request tag matches (default); else all */
+  sy_fallback_list fallback_chains; /* named chains: rule.group = chain name */
 } sy_settings;
 
 /* Provider environment variables handed over by the host. */

@@ -99,13 +99,62 @@ void sy_health_attempt_over(const sy_host *h, const char *id, sy_ms now, double 
   }
 }
 
-void sy_health_usage(const sy_host *h, const char *id, sy_ms now, sy_usage *out) {
+double sy_health_usage_of(const sy_host *h, const char *id, sy_usage_kind kind, sy_ms now) {
   char key[KEY_MAX];
-  size_t kl = usage_key(key, "rpm", id, now);
-  out->rpm = read_num(h, key, kl);
-  kl = usage_key(key, "tpm", id, now);
-  out->tpm = read_num(h, key, kl);
-  kl = make_key(key, "sy:if:", id, NULL);
+  size_t kl = kind == SY_USAGE_INFLIGHT
+                  ? make_key(key, "sy:if:", id, NULL)
+                  : usage_key(key, kind == SY_USAGE_RPM ? "rpm" : "tpm", id, now);
   double n = read_num(h, key, kl);
-  out->inflight = n > 0 ? n : 0;
+  return n > 0 ? n : 0; /* an in-flight count restarted mid-flight dips below 0 */
+}
+
+void sy_health_usage(const sy_host *h, const char *id, sy_ms now, sy_usage *out) {
+  out->rpm = sy_health_usage_of(h, id, SY_USAGE_RPM, now);
+  out->tpm = sy_health_usage_of(h, id, SY_USAGE_TPM, now);
+  out->inflight = sy_health_usage_of(h, id, SY_USAGE_INFLIGHT, now);
+}
+
+void sy_observed_init(sy_observed *o) {
+  memset(o, 0, sizeof *o);
+  o->rl_requests = o->rl_tokens = -1;
+}
+
+void sy_observe_latency(sy_observed *o, double ms, sy_ms now, bool ttft) {
+  if (!(ms >= 0)) return;
+  double *ring = ttft ? o->ttft : o->lat;
+  unsigned *n = ttft ? &o->nttft : &o->nlat, *next = ttft ? &o->ttft_next : &o->lat_next;
+  ring[*next] = ms; /* the oldest sample goes: LiteLLM replaces its newest */
+  *next = (*next + 1) % SY_LATENCY_SAMPLES;
+  if (*n < SY_LATENCY_SAMPLES) (*n)++;
+  if (ttft) return;
+  if (o->ewma_at == 0 && o->ewma_ms == 0) {
+    o->ewma_ms = ms;
+  } else if (ms > o->ewma_ms) {
+    o->ewma_ms = ms; /* peak: a slowdown counts at once */
+  } else {
+    /* The past's weight after dt: 1 / (1 + dt / decay), a hyperbolic decay
+     * (it halves at dt = decay, as exp(-dt / decay) nearly does at 0.7 x
+     * decay) that needs no libm exp(), which costs the wasm ~3 kB. */
+    sy_ms dt = now > o->ewma_at ? now - o->ewma_at : 0;
+    double w = 1 / (1 + dt / SY_EWMA_DECAY_MS);
+    o->ewma_ms = o->ewma_ms * w + ms * (1 - w);
+  }
+  o->ewma_at = now;
+}
+
+double sy_observed_mean(const sy_observed *o, bool ttft) {
+  unsigned n = ttft ? o->nttft : o->nlat;
+  if (!n) return -1;
+  const double *ring = ttft ? o->ttft : o->lat;
+  double sum = 0;
+  for (unsigned i = 0; i < n; i++)
+    sum += ring[i];
+  return sum / n;
+}
+
+double sy_observed_ewma(const sy_observed *o) { return o->ewma_ms; }
+
+bool sy_observed_exhausted(const sy_observed *o, double tokens, sy_ms now) {
+  if (o->rl_requests >= 0 && o->rl_requests < 1 && o->rl_requests_reset > now) return true;
+  return o->rl_tokens >= 0 && o->rl_tokens < tokens && o->rl_tokens_reset > now;
 }

@@ -77,7 +77,56 @@ void sy_health_attempt_sent(const sy_host *h, const char *id, sy_ms now);
  * unknown) more this minute. */
 void sy_health_attempt_over(const sy_host *h, const char *id, sy_ms now, double tokens);
 
-/* sy_health_usage reads |id|'s usage at |now| into |out|. */
+/* One of |id|'s usage counts at |now|: one kv read. */
+typedef enum sy_usage_kind { SY_USAGE_RPM, SY_USAGE_TPM, SY_USAGE_INFLIGHT } sy_usage_kind;
+double sy_health_usage_of(const sy_host *h, const char *id, sy_usage_kind kind, sy_ms now);
+
+/* sy_health_usage reads all of |id|'s usage at |now| into |out|. */
 void sy_health_usage(const sy_host *h, const char *id, sy_ms now, sy_usage *out);
+
+/* ---- what this instance observes of a deployment, never shared ----
+ * Latency is a local fact (another instance may sit elsewhere on the
+ * network), and a provider's rate-limit headers are read from this
+ * instance's own answers, which it gets often enough to stay current. One
+ * per config deployment, owned by the router; about 220 bytes each. */
+#define SY_LATENCY_SAMPLES 10
+/* Peak EWMA's decay time (Finagle's default is 10 s): a slow spike is
+ * believed at once; after a recovery the old value's weight halves in this
+ * long (sy_observe_latency says how). */
+#define SY_EWMA_DECAY_MS 10000.0
+
+typedef struct sy_observed {
+  double lat[SY_LATENCY_SAMPLES];  /* whole-answer latency, ms: the last samples */
+  double ttft[SY_LATENCY_SAMPLES]; /* streams: time to first token, ms */
+  unsigned nlat, lat_next, nttft, ttft_next;
+  double ewma_ms;  /* peak EWMA of latency; 0 until a first sample */
+  sy_ms ewma_at;   /* when it was last updated */
+  int outstanding; /* attempts in flight from this instance */
+  /* From the provider's x-ratelimit-* / anthropic-ratelimit-* headers: what
+   * is left until the reset (absolute ms), minus what was sent since;
+   * -1 when the provider did not say. */
+  double rl_requests, rl_tokens;
+  sy_ms rl_requests_reset, rl_tokens_reset;
+} sy_observed;
+
+void sy_observed_init(sy_observed *o);
+
+/* Records an answer's latency |ms| at |now| (a failure's too: how long it
+ * took is what a slow deployment costs); |ttft| records a stream's first
+ * token instead, which latency-based routing prefers for streams. */
+void sy_observe_latency(sy_observed *o, double ms, sy_ms now, bool ttft);
+
+/* The mean of the latency samples (|ttft|: of the first-token samples),
+ * or -1 when there are none. */
+double sy_observed_mean(const sy_observed *o, bool ttft);
+
+/* The peak EWMA of latency (ms), 0 before the first sample. It moves only
+ * with samples: decaying an idle deployment's value would make it look fast
+ * for being unused. */
+double sy_observed_ewma(const sy_observed *o);
+
+/* Whether the provider said |o| has no room left at |now| for one more
+ * request of |tokens| estimated tokens. */
+bool sy_observed_exhausted(const sy_observed *o, double tokens, sy_ms now);
 
 #endif /* SY_HEALTH_H */

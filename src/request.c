@@ -1,6 +1,7 @@
 /* request.c: the router and the per-request state machine (request.h). */
 #include "request.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -74,7 +75,12 @@ struct request {
   int last_status;
   sy_ms last_retry_after;
   sy_buf last_msg;
-  sy_buf tries; /* JSON objects, comma-separated */
+  sy_buf tries;         /* JSON objects, comma-separated */
+  double prompt_tokens; /* estimated from the messages: windows, tpm headroom */
+  double cost;          /* of the answer: its usage times the deployment's prices */
+  cJSON *metadata;      /* the request's metadata, taken out of params */
+  char **tags;          /* metadata.tags, borrowed from |metadata| */
+  size_t ntags;
 };
 
 /* Open-addressing map from id to request or attempt; linear probing with
@@ -96,8 +102,9 @@ struct sy_router {
   uint8_t *pick_scratch; /* both as large as the largest group entered */
   uint8_t *mask_scratch;
   size_t pick_cap;
-  sy_buf ev;         /* event being built */
-  sy_buf head, body; /* upstream request being built */
+  sy_buf ev;             /* event being built */
+  sy_buf head, body;     /* upstream request being built */
+  sy_observed *observed; /* per config deployment: latency, provider hints */
 };
 
 /* ---------- id map ---------- */
@@ -224,10 +231,33 @@ static void timer_disarm(sy_router *r, int32_t owner, int kind, int *armed) {
 
 /* ---------- request lifetime ---------- */
 
+/* What this instance observed of |d|; NULL for a deployment made for one
+ * request (its own key or base), which has no history to keep. */
+static sy_observed *observed_of(sy_router *r, const sy_deployment *d) {
+  return d->index >= 0 ? &r->observed[d->index] : NULL;
+}
+
+/* An answer, or a failure whose time is the deployment's: latency samples
+ * for latency-aware routing. A refusal of the request (4xx) says nothing of
+ * how fast the deployment is. */
+static int took_its_time(sy_class c) {
+  return c == SY_CLASS_OK || c == SY_CLASS_SERVER || c == SY_CLASS_OVERLOADED ||
+         c == SY_CLASS_TIMEOUT || c == SY_CLASS_NETWORK || c == SY_CLASS_BAD_RESPONSE;
+}
+
+/* |a| is over, answered with |tokens| (0 when unknown): out of the usage
+ * counts of its deployment. */
+static void attempt_over(sy_router *r, attempt *a, sy_ms now, double tokens) {
+  if (!a->in_flight) return;
+  a->in_flight = 0;
+  sy_health_attempt_over(&r->host, a->dep->id, now, tokens);
+  sy_observed *o = observed_of(r, a->dep);
+  if (o) o->outstanding--;
+}
+
 static void attempt_free(sy_router *r, attempt *a) {
   if (!a) return;
-  /* Aborted or cancelled: no answer, so no tokens to count. */
-  if (a->in_flight) sy_health_attempt_over(&r->host, a->dep->id, a->started, 0);
+  attempt_over(r, a, a->started, 0); /* aborted or cancelled: no tokens to count */
   timer_disarm(r, a->id, TIMER_ATTEMPT, &a->timer_armed);
   timer_disarm(r, a->id, TIMER_FIRST_TOKEN, &a->first_token_armed);
   sy_stream_free(a->stream);
@@ -254,6 +284,8 @@ static void request_free(sy_router *r, request *q) {
   map_del(r, q->id);
   cJSON_Delete(q->params);
   cJSON_Delete(q->fallbacks);
+  cJSON_Delete(q->metadata);
+  sy_free(q->tags);
   sy_free(q->first_group);
   sy_free(q->tried);
   sy_free(q->banned);
@@ -286,6 +318,10 @@ static void route_json(sy_buf *b, const request *q) {
     sy_buf_json_str(b, q->last_dep->model, strlen(q->last_dep->model));
   else
     sy_buf_puts(b, "null");
+  if (q->cost > 0) {
+    sy_buf_puts(b, ",\"cost\":");
+    sy_buf_json_num(b, q->cost);
+  }
   sy_buf_printf(b, ",\"attempts\":%d,\"fallbacks\":%d,\"tries\":[", q->attempts, q->hops);
   sy_buf_append(b, q->tries.data ? q->tries.data : "", q->tries.len);
   sy_buf_puts(b, "]}");
@@ -328,6 +364,7 @@ static void finish(sy_router *r, request *q, sy_ms now, int status, sy_class cls
   ev_num(b, "attempts", q->attempts);
   ev_num(b, "fallbacks", q->hops);
   ev_num(b, "latency_ms", now - q->started);
+  if (q->cost > 0) ev_num(b, "cost", q->cost);
   /* A committed stream that fails ends with an error frame, OpenAI's
    * in-band error, before its deliver. */
   sy_buf frame;
@@ -594,6 +631,14 @@ static void start_attempt(sy_router *r, request *q, int index, sy_ms now) {
   }
   sy_health_attempt_sent(&r->host, d->id, now);
   a->in_flight = 1;
+  sy_observed *o = observed_of(r, d);
+  if (o) {
+    o->outstanding++;
+    /* What the provider said is left shrinks with what was sent since. */
+    if (o->rl_requests > 0) o->rl_requests--;
+    if (o->rl_tokens > 0)
+      o->rl_tokens = o->rl_tokens > q->prompt_tokens ? o->rl_tokens - q->prompt_tokens : 0;
+  }
   r->host.fetch_start(r->host.user, id, r->head.data, r->head.len, r->body.data, r->body.len);
 }
 
@@ -643,8 +688,14 @@ static void attempt_done(sy_router *r, attempt *a, sy_outcome *o, sy_ms now) {
   ev_num(b, "latency_ms", latency);
   ev_end(r);
 
-  sy_health_attempt_over(&r->host, d->id, now, o->prompt_tokens + o->completion_tokens);
-  a->in_flight = 0;
+  attempt_over(r, a, now, o->prompt_tokens + o->completion_tokens);
+  sy_observed *seen = observed_of(r, d);
+  /* Slowness is what latency routing avoids: answers and the failures that
+   * took the deployment's time count; refusals of the request do not. */
+  if (seen && took_its_time(o->cls)) sy_observe_latency(seen, latency, now, false);
+  if (o->cls == SY_CLASS_OK)
+    q->cost = o->prompt_tokens * d->input_cost_per_token +
+              o->completion_tokens * d->output_cost_per_token;
   attempt_free(r, a);
   if (o->cls == SY_CLASS_OK && q->committed) {
     finish(r, q, now, 200, SY_CLASS_OK, NULL, 0, NULL, 0); /* the stream was the answer */
@@ -690,6 +741,8 @@ static void attempt_ends(sy_router *r, attempt *a, sy_class c, int status, const
 static void commit(sy_router *r, attempt *a, sy_ms now) {
   request *q = a->req;
   q->committed = 1;
+  sy_observed *o = observed_of(r, a->dep);
+  if (o) sy_observe_latency(o, now - a->started, now, true);
   timer_disarm(r, a->id, TIMER_FIRST_TOKEN, &a->first_token_armed);
   timer_disarm(r, a->id, TIMER_ATTEMPT, &a->timer_armed);
   sy_buf *b = ev_begin(r, now, "first_token", q->id);
@@ -733,7 +786,61 @@ static sy_pick pick_in_group(sy_router *r, request *q, const uint8_t *mask1, con
       r->mask_scratch[i] = mask1[i] | mask2[i];
     ex = r->mask_scratch;
   }
-  return sy_select_pick(g, ex, r->pick_scratch, &r->host, now, &r->rng);
+  sy_pick_ctx c = {.settings = &r->cfg->settings,
+                   .host = &r->host,
+                   .now = now,
+                   .rng = &r->rng,
+                   .observed = r->observed,
+                   .prompt_tokens = q->prompt_tokens,
+                   .stream = q->stream,
+                   .tags = q->tags,
+                   .ntags = q->ntags};
+  return sy_select_pick(g, ex, r->pick_scratch, &c);
+}
+
+/* The name of what left a pick empty, for events. */
+static const char *block_name(sy_pick_block b) {
+  static const char *const names[] = {"cooling", "too_small", "over_limit", "no_tag"};
+  return names[b];
+}
+
+/* Nothing in |q|'s current group can be tried (|p| says why): the failure
+ * the request then carries to its fallbacks, or to its answer. Like
+ * LiteLLM's "no deployments available", cooling and exhausted limits are
+ * rate limits, with the wait until the first comes back (cooldown end, or
+ * the next minute); a prompt too large for every window is a context
+ * window error, which context_window_fallbacks serve without a failed call. */
+static void set_blocked(request *q, sy_pick p, sy_ms now) {
+  const char *g = q->group->name;
+  sy_buf_reset(&q->last_msg);
+  q->last_status = 0;
+  q->last_retry_after = -1;
+  switch (p.block) {
+  case SY_PICK_TOO_SMALL:
+    q->last_cls = SY_CLASS_CONTEXT_WINDOW;
+    sy_buf_printf(&q->last_msg,
+                  "the prompt (about %.0f tokens) is larger than max_input_tokens of every "
+                  "deployment of model group '%s'",
+                  q->prompt_tokens, g);
+    break;
+  case SY_PICK_OVER_LIMIT:
+    q->last_cls = SY_CLASS_RATE_LIMIT;
+    q->last_retry_after = (floor(now / SY_USAGE_WINDOW_MS) + 1) * SY_USAGE_WINDOW_MS - now;
+    sy_buf_printf(&q->last_msg,
+                  "every deployment of model group '%s' is at its rpm or tpm limit this minute", g);
+    break;
+  case SY_PICK_NO_TAG:
+    q->last_cls = SY_CLASS_BAD_REQUEST;
+    sy_buf_printf(&q->last_msg,
+                  "no deployment of model group '%s' has the tags of this request (nor the "
+                  "'default' tag)",
+                  g);
+    break;
+  default:
+    q->last_cls = SY_CLASS_RATE_LIMIT;
+    q->last_retry_after = p.earliest_end > now ? p.earliest_end - now : 0;
+    sy_buf_printf(&q->last_msg, "every deployment of model group '%s' is cooling down", g);
+  }
 }
 
 /* The next fallback for |q| after a failure of |c|: enters it and starts
@@ -789,7 +896,7 @@ static int try_fallback(sy_router *r, request *q, sy_class c, sy_ms now) {
     ev_str(b, "from", from);
     ev_str(b, "to", g->name);
     ev_str(b, "reason", sy_class_name(c));
-    if (p.index < 0) ev_str(b, "skipped", "cooling");
+    if (p.index < 0) ev_str(b, "skipped", block_name(p.block));
     ev_end(r);
     if (p.index < 0) continue;
     q->hops++;
@@ -882,10 +989,15 @@ int sy_router_new(const char *cfg, size_t len, uint64_t seed, const sy_host *hos
   sy_buf_init(&r->head);
   sy_buf_init(&r->body);
   int rc = sy_config_parse(cfg, len, &r->cfg, err, warn_cb, r);
+  if (rc == SY_OK && r->cfg->ndeps &&
+      !(r->observed = sy_calloc(r->cfg->ndeps, sizeof *r->observed)))
+    rc = SY_ERR_NOMEM;
   if (rc < 0) {
     sy_router_free(r);
     return rc;
   }
+  for (size_t i = 0; i < r->cfg->ndeps; i++)
+    sy_observed_init(&r->observed[i]);
   *prouter = r;
   return SY_OK;
 }
@@ -900,6 +1012,7 @@ void sy_router_free(sy_router *r) {
     }
   }
   sy_config_free(r->cfg);
+  sy_free(r->observed);
   sy_free(r->slots);
   sy_free(r->pick_scratch);
   sy_free(r->mask_scratch);
@@ -997,6 +1110,89 @@ static const char *take_request_keys(request *q, sy_ms *timeout_ms) {
   return NULL;
 }
 
+/* The named chain |name| of router_settings.fallback_chains, or NULL. */
+static const sy_fallback_rule *chain_named(const sy_settings *s, const char *name) {
+  for (size_t i = 0; i < s->fallback_chains.nrules; i++)
+    if (!strcmp(s->fallback_chains.rules[i].group, name)) return &s->fallback_chains.rules[i];
+  return NULL;
+}
+
+/* |q|'s fallbacks become |chain|'s groups from |from| on, unless the
+ * request brought its own. Returns 0 or SY_ERR_NOMEM. */
+static int use_chain(request *q, const sy_fallback_rule *chain, size_t from) {
+  if (q->fallbacks) return 0;
+  if (!(q->fallbacks = cJSON_CreateArray())) return SY_ERR_NOMEM;
+  for (size_t i = from; i < chain->ntargets; i++) {
+    cJSON *t = cJSON_CreateString(chain->targets[i]);
+    if (!t || !cJSON_AddItemToArray(q->fallbacks, t)) {
+      cJSON_Delete(t);
+      return SY_ERR_NOMEM;
+    }
+  }
+  return 0;
+}
+
+/* Takes metadata out of the client body: its tags (for tag routing) and
+ * its fallback_chain. Returns NULL or the complaint to answer with 400;
+ * |*oom| is set when memory ran out instead. */
+static const char *take_metadata(request *q, const sy_settings *s, int *oom) {
+  cJSON *m = cJSON_GetObjectItemCaseSensitive(q->params, "metadata");
+  if (!m || cJSON_IsNull(m)) return NULL;
+  if (!cJSON_IsObject(m)) return "metadata: expected an object";
+  q->metadata = cJSON_DetachItemViaPointer(q->params, m);
+  const cJSON *tags = cJSON_GetObjectItemCaseSensitive(m, "tags"), *t;
+  if (tags && !cJSON_IsNull(tags)) {
+    static const char bad_tags[] = "metadata.tags: expected a list of strings";
+    if (!cJSON_IsArray(tags)) return bad_tags;
+    int n = cJSON_GetArraySize(tags);
+    if (n && !(q->tags = sy_calloc((size_t)n, sizeof *q->tags))) {
+      *oom = 1;
+      return NULL;
+    }
+    cJSON_ArrayForEach(t, tags) {
+      if (!cJSON_IsString(t)) return bad_tags;
+      q->tags[q->ntags++] = t->valuestring;
+    }
+  }
+  const cJSON *chain = cJSON_GetObjectItemCaseSensitive(m, "fallback_chain");
+  if (chain && !cJSON_IsNull(chain)) {
+    const sy_fallback_rule *c = cJSON_IsString(chain) ? chain_named(s, chain->valuestring) : NULL;
+    if (!c) return "metadata.fallback_chain: expected the name of a chain in fallback_chains";
+    if (use_chain(q, c, 0) < 0) *oom = 1;
+  }
+  return NULL;
+}
+
+/* Characters of text in |v| (a string, or a list of content parts whose
+ * "text" counts), for the prompt estimate. */
+static double text_chars(const cJSON *v) {
+  if (cJSON_IsString(v)) return (double)strlen(v->valuestring);
+  double n = 0;
+  const cJSON *part;
+  if (cJSON_IsArray(v)) cJSON_ArrayForEach(part, v) {
+      n += cJSON_IsString(part) ? (double)strlen(part->valuestring)
+                                : text_chars(cJSON_GetObjectItemCaseSensitive(part, "text"));
+    }
+  return n;
+}
+
+/* The prompt's size in tokens, estimated as a quarter of its characters
+ * (about right for English with OpenAI's and Anthropic's tokenizers, and
+ * what the mock provider counts): a tokenizer per model would cost more
+ * code than the pre-call checks are worth. */
+static double estimate_prompt_tokens(const cJSON *params, int embeddings) {
+  double chars = 0;
+  const cJSON *m;
+  if (embeddings) {
+    chars = text_chars(cJSON_GetObjectItemCaseSensitive(params, "input"));
+  } else {
+    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(params, "messages")) {
+      chars += text_chars(cJSON_GetObjectItemCaseSensitive(m, "content"));
+    }
+  }
+  return ceil(chars / 4);
+}
+
 static int32_t begin(sy_router *r, const char *body, size_t len, int embeddings, sy_ms now);
 
 int32_t sy_router_begin(sy_router *r, const char *body, size_t len, sy_ms now) {
@@ -1046,7 +1242,23 @@ static int32_t begin(sy_router *r, const char *body, size_t len, int embeddings,
     if (cJSON_IsString(v)) cJSON_AddStringToObject(over, conn_keys[i], v->valuestring);
   }
   sy_ms timeout_ms = r->cfg->settings.timeout_ms;
-  const char *bad = take_request_keys(q, &timeout_ms);
+  int oom = 0;
+  const char *bad = take_metadata(q, &r->cfg->settings, &oom);
+  if (!bad && !oom) bad = take_request_keys(q, &timeout_ms);
+  /* A model that names a chain and no group: the chain's first group
+   * serves, the others are its fallbacks. */
+  const sy_fallback_rule *chain = NULL;
+  if (!bad && !oom && !sy_config_group(r->cfg, q->first_group) &&
+      (chain = chain_named(&r->cfg->settings, q->first_group))) {
+    sy_free(q->first_group);
+    if (!(q->first_group = sy_strdup(chain->targets[0])) || use_chain(q, chain, 1) < 0) oom = 1;
+  }
+  if (oom) {
+    cJSON_Delete(over);
+    reject(r, q, now, 500, SY_CLASS_SERVER, "switchyard core out of memory");
+    return id;
+  }
+  q->prompt_tokens = estimate_prompt_tokens(q->params, embeddings);
   if (bad) {
     cJSON_Delete(over);
     reject(r, q, now, 400, SY_CLASS_BAD_REQUEST, bad);
@@ -1081,15 +1293,8 @@ static int32_t begin(sy_router *r, const char *body, size_t len, int embeddings,
     start_attempt(r, q, p.index, now);
     return id;
   }
-  /* Every deployment is cooling: like LiteLLM's "no deployments
-   * available", a rate-limit failure that fallbacks may still serve. */
-  q->last_cls = SY_CLASS_RATE_LIMIT;
-  q->last_status = 0;
-  q->last_retry_after = p.earliest_end > now ? p.earliest_end - now : 0;
-  sy_buf_reset(&q->last_msg);
-  sy_buf_printf(&q->last_msg, "every deployment of model group '%s' is cooling down",
-                q->group->name);
-  if (!try_fallback(r, q, SY_CLASS_RATE_LIMIT, now)) fail(r, q, now, NULL);
+  set_blocked(q, p, now);
+  if (!try_fallback(r, q, q->last_cls, now)) fail(r, q, now, NULL);
   return id;
 }
 
@@ -1106,6 +1311,22 @@ void sy_router_on_response(sy_router *r, int32_t id, int status, const char *hea
   if (!a || a->status) return;
   a->status = status > 0 ? status : 1;
   sy_buf_append(&a->headers, headers, len);
+  sy_observed *o = observed_of(r, a->dep);
+  if (o) {
+    /* Every answer's rate-limit headers, errors included: a deployment
+     * that says it is spent is passed over before it answers 429. A
+     * budget without a reset time is taken to last the minute. */
+    sy_ratelimit rl;
+    sy_provider_ratelimit(headers, len, now, &rl);
+    if (rl.remaining_requests >= 0) {
+      o->rl_requests = rl.remaining_requests;
+      o->rl_requests_reset = now + (rl.reset_requests_ms >= 0 ? rl.reset_requests_ms : 60000);
+    }
+    if (rl.remaining_tokens >= 0) {
+      o->rl_tokens = rl.remaining_tokens;
+      o->rl_tokens_reset = now + (rl.reset_tokens_ms >= 0 ? rl.reset_tokens_ms : 60000);
+    }
+  }
   /* Only a 2xx is read as a stream; an error status has an ordinary body. */
   if (a->req->stream && status >= 200 && status < 300 &&
       !(a->stream = sy_stream_new(a->dep->provider, now)))

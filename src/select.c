@@ -1,12 +1,52 @@
-/* select.c: weighted choice among the healthy deployments of a group. */
+/* select.c: filters and strategies over the deployments of a group
+ * (select.h states the rules). */
 #include "select.h"
 
+#include <float.h>
 #include <limits.h>
+#include <string.h>
 
 #include "health.h"
 
+/* scratch[i] bits, one byte per deployment of the group. */
+enum {
+  AVAILABLE = 1, /* not excluded, not cooling */
+  TAG_MATCH = 2, /* has the request's tags */
+  TAG_DEFAULT = 4,
+  KEPT = 8,   /* passed the pre-call checks */
+  HINTED = 16 /* the provider said it has no room left */
+};
+
 /* The order tier of a deployment: unset sorts after every set order. */
 static int tier(const sy_deployment *d) { return d->order == SY_UNSET ? INT_MAX : d->order; }
+
+static int has_tag(const sy_deployment *d, const char *tag) {
+  for (size_t i = 0; i < d->ntags; i++)
+    if (!strcmp(d->tags[i], tag)) return 1;
+  return 0;
+}
+
+/* TAG_MATCH and TAG_DEFAULT for |d| and the request's tags. */
+static uint8_t tag_bits(const sy_deployment *d, const sy_pick_ctx *c) {
+  uint8_t bits = has_tag(d, "default") ? TAG_DEFAULT : 0;
+  if (!c->ntags || !d->ntags) return bits;
+  size_t matched = 0;
+  for (size_t i = 0; i < c->ntags; i++)
+    matched += (size_t)has_tag(d, c->tags[i]);
+  int any = c->settings->tag_filtering_match_any;
+  if (any ? matched > 0 : matched == c->ntags) bits |= TAG_MATCH;
+  return bits;
+}
+
+static const sy_observed *observed(const sy_pick_ctx *c, const sy_deployment *d) {
+  return c->observed && d->index >= 0 ? &c->observed[d->index] : NULL;
+}
+
+/* A uniform index below |n| (n >= 1). */
+static size_t draw(sy_rng *rng, size_t n) {
+  size_t i = (size_t)(sy_rng_unit(rng) * (double)n);
+  return i < n ? i : n - 1;
+}
 
 typedef enum { BY_UNIFORM, BY_WEIGHT, BY_RPM, BY_TPM } weight_basis;
 
@@ -19,32 +59,11 @@ static double weight_of(const sy_deployment *d, weight_basis basis) {
   }
 }
 
-sy_pick sy_select_pick(const sy_group *g, const uint8_t *exclude, uint8_t *scratch,
-                       const sy_host *h, sy_ms now, sy_rng *rng) {
-  sy_pick pick = {-1, 0, 0};
-  /* Pass 1: who is available (scratch[i]) and the best order tier. */
-  int best_tier = INT_MAX;
-  for (size_t i = 0; i < g->ndeps; i++) {
-    scratch[i] = 0;
-    if (exclude && exclude[i]) continue;
-    sy_ms until = sy_health_cooling_until(h, g->deps[i]->id, now);
-    if (until > 0) {
-      if (pick.earliest_end == 0 || until < pick.earliest_end) pick.earliest_end = until;
-      continue;
-    }
-    scratch[i] = 1;
-    pick.healthy++;
-    if (tier(g->deps[i]) < best_tier) best_tier = tier(g->deps[i]);
-  }
-  if (pick.healthy == 0) return pick;
-  /* Pass 2: keep only the best tier; learn which weights apply there. */
+/* The candidates of the final tier: scratch[i] == 1 after finish_filter. */
+static int shuffle(const sy_group *g, const uint8_t *cand, sy_rng *rng) {
   int any_weight = 0, all_rpm = 1, all_tpm = 1;
   for (size_t i = 0; i < g->ndeps; i++) {
-    if (!scratch[i]) continue;
-    if (tier(g->deps[i]) != best_tier) {
-      scratch[i] = 0;
-      continue;
-    }
+    if (!cand[i]) continue;
     any_weight |= g->deps[i]->weight > 0;
     all_rpm &= g->deps[i]->rpm > 0;
     all_tpm &= g->deps[i]->tpm > 0;
@@ -52,15 +71,151 @@ sy_pick sy_select_pick(const sy_group *g, const uint8_t *exclude, uint8_t *scrat
   weight_basis basis = any_weight ? BY_WEIGHT : all_rpm ? BY_RPM : all_tpm ? BY_TPM : BY_UNIFORM;
   double total = 0;
   for (size_t i = 0; i < g->ndeps; i++)
-    if (scratch[i]) total += weight_of(g->deps[i], basis);
-  /* Pass 3: the weighted draw; the last candidate absorbs rounding. */
+    if (cand[i]) total += weight_of(g->deps[i], basis);
   double target = sy_rng_unit(rng) * total;
+  int pick = -1;
   for (size_t i = 0; i < g->ndeps; i++) {
-    if (!scratch[i]) continue;
-    pick.index = (int)i;
+    if (!cand[i]) continue;
+    pick = (int)i; /* the last candidate absorbs rounding */
     double w = weight_of(g->deps[i], basis);
     if (target < w) break;
     target -= w;
+  }
+  return pick;
+}
+
+/* The score a lowest-wins strategy gives deployment |d|. */
+static double score(const sy_deployment *d, const sy_pick_ctx *c) {
+  switch (c->settings->strategy) {
+  case SY_STRATEGY_USAGE: return sy_health_usage_of(c->host, d->id, SY_USAGE_TPM, c->now);
+  case SY_STRATEGY_LEAST_BUSY: return sy_health_usage_of(c->host, d->id, SY_USAGE_INFLIGHT, c->now);
+  case SY_STRATEGY_COST: {
+    double cost = d->input_cost_per_token + d->output_cost_per_token;
+    return cost > 0 ? cost : DBL_MAX; /* unknown prices come last */
+  }
+  case SY_STRATEGY_LATENCY: {
+    const sy_observed *o = observed(c, d);
+    double m = o && c->stream ? sy_observed_mean(o, true) : -1;
+    if (m < 0 && o) m = sy_observed_mean(o, false);
+    return m < 0 ? 0 : m; /* never measured: try it */
+  }
+  default: {
+    const sy_observed *o = observed(c, d);
+    return o ? sy_observed_ewma(o) * (o->outstanding + 1) : 0;
+  }
+  }
+}
+
+/* The lowest score, ties (and, for latency, everything within the buffer)
+ * broken uniformly: two passes, the second a reservoir draw. */
+static int lowest(const sy_group *g, const uint8_t *cand, const sy_pick_ctx *c) {
+  double best = DBL_MAX;
+  int first = -1;
+  for (size_t i = 0; i < g->ndeps; i++) {
+    if (!cand[i]) continue;
+    double s = score(g->deps[i], c);
+    if (first < 0 || s < best) best = s;
+    if (first < 0) first = (int)i;
+  }
+  double limit = best;
+  if (c->settings->strategy == SY_STRATEGY_LATENCY && best < DBL_MAX)
+    limit = best * (1 + c->settings->lowest_latency_buffer);
+  int pick = first;
+  size_t seen = 0;
+  for (size_t i = 0; i < g->ndeps; i++) {
+    if (!cand[i] || score(g->deps[i], c) > limit) continue;
+    if (draw(c->rng, ++seen) == 0) pick = (int)i;
+  }
+  return pick;
+}
+
+/* Power of two choices: two distinct candidates at random, the cheaper wins. */
+static int two_choices(const sy_group *g, const uint8_t *cand, size_t n, const sy_pick_ctx *c) {
+  size_t a = draw(c->rng, n), b = n > 1 ? draw(c->rng, n - 1) : a;
+  if (n > 1 && b >= a) b++;
+  int ia = -1, ib = -1;
+  for (size_t i = 0, k = 0; i < g->ndeps && (ia < 0 || ib < 0); i++) {
+    if (!cand[i]) continue;
+    if (k == a) ia = (int)i;
+    if (k == b) ib = (int)i;
+    k++;
+  }
+  return score(g->deps[ib], c) < score(g->deps[ia], c) ? ib : ia;
+}
+
+/* Would one more request of |tokens| go over |d|'s rpm or tpm this minute? */
+static int over_limit(const sy_deployment *d, const sy_pick_ctx *c) {
+  if (d->rpm > 0 && sy_health_usage_of(c->host, d->id, SY_USAGE_RPM, c->now) + 1 > d->rpm) return 1;
+  return d->tpm > 0 &&
+         sy_health_usage_of(c->host, d->id, SY_USAGE_TPM, c->now) + c->prompt_tokens > d->tpm;
+}
+
+sy_pick sy_select_pick(const sy_group *g, const uint8_t *exclude, uint8_t *scratch,
+                       const sy_pick_ctx *c) {
+  const sy_settings *s = c->settings;
+  sy_pick pick = {-1, 0, 0, SY_PICK_COOLING};
+  /* Pass 1: available (not excluded, not cooling), and the tag bits. */
+  size_t available = 0, matching = 0, defaults = 0;
+  for (size_t i = 0; i < g->ndeps; i++) {
+    scratch[i] = 0;
+    if (exclude && exclude[i]) continue;
+    sy_ms until = sy_health_cooling_until(c->host, g->deps[i]->id, c->now);
+    if (until > 0) {
+      if (pick.earliest_end == 0 || until < pick.earliest_end) pick.earliest_end = until;
+      continue;
+    }
+    scratch[i] = AVAILABLE | (s->enable_tag_filtering ? tag_bits(g->deps[i], c) : 0);
+    available++;
+    matching += (scratch[i] & TAG_MATCH) != 0;
+    defaults += (scratch[i] & TAG_DEFAULT) != 0;
+  }
+  if (!available) return pick;
+  uint8_t need = AVAILABLE;
+  if (s->enable_tag_filtering && c->ntags) need = matching ? TAG_MATCH : TAG_DEFAULT;
+  if (s->enable_tag_filtering && !c->ntags && defaults) need = TAG_DEFAULT;
+  if (need != AVAILABLE && !(need == TAG_MATCH ? matching : defaults)) {
+    pick.block = SY_PICK_NO_TAG;
+    return pick;
+  }
+  /* Pass 2: pre-call checks and the providers' hints; the best tier with
+   * and without the hinted ones. */
+  int windows = s->enable_pre_call_checks, limits = windows || s->strategy == SY_STRATEGY_USAGE;
+  size_t kept = 0, hinted = 0, too_small = 0;
+  int tier_clear = INT_MAX, tier_all = INT_MAX;
+  for (size_t i = 0; i < g->ndeps; i++) {
+    const sy_deployment *d = g->deps[i];
+    if (!(scratch[i] & need)) continue;
+    if (windows && d->max_input_tokens > 0 && c->prompt_tokens > d->max_input_tokens) {
+      too_small++;
+      continue;
+    }
+    if (limits && over_limit(d, c)) continue;
+    const sy_observed *o = observed(c, d);
+    int hint = o && sy_observed_exhausted(o, c->prompt_tokens, c->now);
+    scratch[i] |= KEPT | (hint ? HINTED : 0);
+    kept++;
+    hinted += (size_t)hint;
+    if (tier(d) < tier_all) tier_all = tier(d);
+    if (!hint && tier(d) < tier_clear) tier_clear = tier(d);
+  }
+  if (!kept) {
+    pick.block = too_small && too_small == available ? SY_PICK_TOO_SMALL : SY_PICK_OVER_LIMIT;
+    return pick;
+  }
+  /* The candidates: kept, of the best tier, hinted ones only when nothing else is left. */
+  int use_hinted = hinted == kept, best = use_hinted ? tier_all : tier_clear;
+  size_t n = 0;
+  for (size_t i = 0; i < g->ndeps; i++) {
+    int ok =
+        (scratch[i] & KEPT) && (use_hinted || !(scratch[i] & HINTED)) && tier(g->deps[i]) == best;
+    scratch[i] = (uint8_t)ok;
+    n += (size_t)ok;
+  }
+  pick.healthy = (int)n;
+  switch (s->strategy) {
+  case SY_STRATEGY_SHUFFLE: pick.index = shuffle(g, scratch, c->rng); break;
+  case SY_STRATEGY_P2C: pick.index = two_choices(g, scratch, n, c); break;
+  default: pick.index = lowest(g, scratch, c); break;
   }
   return pick;
 }

@@ -229,6 +229,10 @@ static void test_full_config(void) {
   T_EQ_DBL(s->retry_after_max_ms, 30000);
   T_CHECK(!s->disable_cooldowns);
   T_EQ_STR(s->routing_strategy, "simple-shuffle");
+  T_EQ_INT(s->strategy, SY_STRATEGY_SHUFFLE);
+  T_CHECK(s->enable_pre_call_checks);
+  T_CHECK(s->tag_filtering_match_any);
+  T_EQ_DBL(s->lowest_latency_buffer, 0);
 
   T_EQ_INT(s->retry_policy[SY_CLASS_OK], SY_UNSET);
   T_EQ_INT(s->retry_policy[SY_CLASS_RATE_LIMIT], 5);
@@ -598,6 +602,52 @@ static void test_semantics(void) {
 
 /* ---- every rejection, with its exact text ---- */
 
+/* Every strategy name, its arguments, tags settings and named chains. */
+static void test_routing_settings(void) {
+  static const struct {
+    const char *name;
+    sy_strategy want;
+  } names[] = {{"simple-shuffle", SY_STRATEGY_SHUFFLE},
+               {"least-busy", SY_STRATEGY_LEAST_BUSY},
+               {"usage-based-routing", SY_STRATEGY_USAGE},
+               {"usage-based-routing-v2", SY_STRATEGY_USAGE},
+               {"latency-based-routing", SY_STRATEGY_LATENCY},
+               {"cost-based-routing", SY_STRATEGY_COST},
+               {"p2c-peak-ewma", SY_STRATEGY_P2C}};
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+    char json[160];
+    snprintf(json, sizeof json, "{'router_settings':{'routing_strategy':'%s'}}", names[i].name);
+    sy_config *cfg = parse(json, NULL);
+    T_CHECK(cfg != NULL);
+    if (!cfg) continue;
+    T_EQ_INT(cfg->settings.strategy, names[i].want);
+    T_EQ_STR(cfg->settings.routing_strategy, names[i].name);
+    sy_config_free(cfg);
+  }
+  sy_config *cfg = parse(
+      "{'model_list':[" DEP(
+          "openai/a") "],"
+                      "'router_settings':{'routing_strategy_args':{'lowest_latency_buffer':0.5,"
+                      "'ttl':3600},'enable_tag_filtering':true,'tag_filtering_match_any':false,"
+                      "'fallback_chains':{'fast_cheap':['g','nowhere'],'coding':['g']}}}",
+      NULL);
+  T_CHECK(cfg != NULL);
+  if (!cfg) return;
+  const sy_settings *s = &cfg->settings;
+  T_EQ_INT(s->strategy, SY_STRATEGY_SHUFFLE);
+  T_EQ_DBL(s->lowest_latency_buffer, 0.5);
+  T_CHECK(s->enable_tag_filtering);
+  T_CHECK(!s->tag_filtering_match_any);
+  T_EQ_INT(s->fallback_chains.nrules, 2);
+  T_EQ_STR(s->fallback_chains.rules[0].group, "fast_cheap");
+  T_EQ_INT(s->fallback_chains.rules[0].ntargets, 2);
+  T_EQ_STR(s->fallback_chains.rules[0].targets[1], "nowhere");
+  T_EQ_STR(s->fallback_chains.rules[1].targets[0], "g");
+  /* a chain's missing group is warned about, as in fallbacks */
+  T_CHECK(strstr(warned, "router_settings.fallback_chains.fast_cheap[1]") != NULL);
+  sy_config_free(cfg);
+}
+
 static void test_errors(void) {
   static const struct {
     const char *json, *want;
@@ -772,10 +822,24 @@ static void test_errors(void) {
        "litellm_settings.allowed_fails_policy.rate_limit: expected an integer from 0 to 1000000"},
       {"{'router_settings':{'routing_strategy':'fastest'}}",
        "router_settings.routing_strategy: expected one of simple-shuffle, least-busy, "
-       "usage-based-routing, usage-based-routing-v2, latency-based-routing, cost-based-routing"},
+       "usage-based-routing, usage-based-routing-v2, latency-based-routing, cost-based-routing, "
+       "p2c-peak-ewma"},
       {"{'router_settings':{'routing_strategy':3}}",
        "router_settings.routing_strategy: expected one of simple-shuffle, least-busy, "
-       "usage-based-routing, usage-based-routing-v2, latency-based-routing, cost-based-routing"},
+       "usage-based-routing, usage-based-routing-v2, latency-based-routing, cost-based-routing, "
+       "p2c-peak-ewma"},
+      {"{'router_settings':{'routing_strategy_args':{'lowest_latency_buffer':-1}}}",
+       "router_settings.routing_strategy_args.lowest_latency_buffer: expected a number >= 0"},
+      {"{'router_settings':{'routing_strategy_args':[]}}",
+       "router_settings.routing_strategy_args: expected an object"},
+      {"{'router_settings':{'fallback_chains':[{'a':['b']}]}}",
+       "router_settings.fallback_chains: expected an object of {chain name: [model groups]}"},
+      {"{'router_settings':{'fallback_chains':{'fast':[]}}}",
+       "router_settings.fallback_chains.fast: expected a non-empty list of model groups"},
+      {"{'router_settings':{'fallback_chains':{'fast':['a',3]}}}",
+       "router_settings.fallback_chains.fast[1]: expected a model group name"},
+      {"{'router_settings':{'enable_tag_filtering':'yes'}}",
+       "router_settings.enable_tag_filtering: expected true or false"},
       /* one line, whatever the key holds; the first error wins */
       {"{'router_settings':{'fallbacks':[{'a\\nb':5}]}}",
        "router_settings.fallbacks[0].a?b: expected a list of model group names"},
@@ -1144,6 +1208,7 @@ static void test_json_check(void) {
 }
 
 void suite_config(void) {
+  test_routing_settings();
   test_full_config();
   test_defaults();
   test_semantics();

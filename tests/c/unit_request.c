@@ -525,6 +525,226 @@ static void test_stream_cut_after_first_token(void) {
   sim_free(&s);
 }
 
+/* How many fetches went to upstream |up| (its URL's first path segment). */
+static int fetches_to(const sim *s, const char *up) {
+  char needle[64];
+  snprintf(needle, sizeof needle, "//mock/%s/", up);
+  int n = 0;
+  for (size_t i = 0; i < s->nfetches; i++)
+    n += strstr(s->fetches[i].head, needle) != NULL;
+  return n;
+}
+
+/* A prompt of about 2,500 tokens (10,000 characters). */
+static char *long_chat(const char *model, const char *extra) {
+  size_t n = 10000;
+  char *body = malloc(n + 256);
+  int k = snprintf(body, 256, "{\"model\":\"%s\",%s\"messages\":[{\"role\":\"user\",\"content\":\"",
+                   model, extra);
+  memset(body + k, 'x', n);
+  snprintf(body + k + n, 128, "\"}]}");
+  return body;
+}
+
+/* Pre-call checks: a group whose every window is too small for the prompt
+ * goes to context_window_fallbacks at once, with no failing call. */
+static void test_pre_call_context_window(void) {
+  sim s;
+  start(
+      &s,
+      "{\"model_list\":[" DEP("small", "a", ",\"max_input_tokens\":1000") "," DEP(
+          "big", "b",
+          ",\"max_input_tokens\":100000") "],"
+                                          "\"router_settings\":{\"enable_pre_call_checks\":true,"
+                                          "\"context_window_fallbacks\":[{\"small\":[\"big\"]}]}}");
+  sim_upstream_add(&s, "a", NULL, 0, &OK);
+  sim_upstream_add(&s, "b", NULL, 0, &OK);
+  char *body = long_chat("small", "");
+  int32_t id = sim_begin(&s, body);
+  sim_run(&s, 1000);
+  const char *d = delivered(&s, id);
+  T_CONTAINS(d, "\"status\":200");
+  T_CONTAINS(d, "\"deployment\":\"b\"");
+  T_CONTAINS(d, "\"attempts\":1");
+  T_EQ_INT(fetches_to(&s, "a"), 0);
+  T_CONTAINS(s.events.data, "\"to\":\"big\",\"reason\":\"context_window\"");
+  sim_free(&s);
+  /* Without a fallback: a 400 context-window error, still with no call. */
+  start(&s,
+        "{\"model_list\":[" DEP(
+            "small", "a",
+            ",\"max_input_tokens\":1000") "],"
+                                          "\"router_settings\":{\"enable_pre_call_checks\":true}}");
+  id = sim_begin(&s, body);
+  d = delivered(&s, id);
+  T_CONTAINS(d, "\"status\":400");
+  T_CONTAINS(d, "\"code\":\"context_length_exceeded\"");
+  T_CONTAINS(d, "about 2500 tokens");
+  T_EQ_INT((int)s.nfetches, 0);
+  free(body);
+  sim_free(&s);
+}
+
+/* usage-based routing: rpm limits are held fleet-wide; when every
+ * deployment is at its limit the request is a rate limit until the next
+ * minute, served by a fallback when there is one. */
+static void test_usage_limits(void) {
+  sim s;
+  start(&s,
+        "{\"model_list\":[" DEP("g", "a", ",\"rpm\":2") "," DEP(
+            "g", "b",
+            ",\"rpm\":1") "],"
+                          "\"router_settings\":{\"routing_strategy\":\"usage-based-routing-v2\"}}");
+  sim_upstream_add(&s, "a", NULL, 0, &OK);
+  sim_upstream_add(&s, "b", NULL, 0, &OK);
+  for (int i = 0; i < 3; i++) {
+    int32_t id = sim_begin(&s, CHAT("g"));
+    sim_run(&s, 100);
+    T_CONTAINS(delivered(&s, id), "\"status\":200");
+  }
+  T_EQ_INT(fetches_to(&s, "a"), 2);
+  T_EQ_INT(fetches_to(&s, "b"), 1);
+  sim_advance(&s, 1000);
+  int32_t id = sim_begin(&s, CHAT("g"));
+  const char *d = delivered(&s, id);
+  T_CONTAINS(d, "\"status\":429");
+  T_CONTAINS(d, "rpm or tpm limit");
+  /* retry after = what is left of the minute */
+  T_EQ_DBL(json_num_after(d, "\"retry_after_ms\":"), 60000 - s.now);
+  T_EQ_INT((int)s.nfetches, 3);
+  sim_advance(&s, 60000);
+  id = sim_begin(&s, CHAT("g"));
+  sim_run(&s, 100);
+  T_CONTAINS(delivered(&s, id), "\"status\":200");
+  sim_free(&s);
+}
+
+/* Tags from metadata.tags choose deployments; no match and no default is
+ * a 400 unless a fallback serves. */
+static void test_request_tags(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("g", "a", ",\"tags\":[\"paid\"]") "," DEP(
+                "g", "b", ",\"tags\":[\"free\",\"default\"]") "],"
+                                                              "\"router_settings\":{\"enable_tag_"
+                                                              "filtering\":true}}");
+  sim_upstream_add(&s, "a", NULL, 0, &OK);
+  sim_upstream_add(&s, "b", NULL, 0, &OK);
+  for (int i = 0; i < 5; i++) {
+    int32_t id =
+        sim_begin(&s, "{\"model\":\"g\",\"metadata\":{\"tags\":[\"paid\"]},\"messages\":[{\"role\":"
+                      "\"user\",\"content\":\"hi\"}]}");
+    sim_run(&s, 100);
+    T_CONTAINS(delivered(&s, id), "\"deployment\":\"a\"");
+  }
+  for (int i = 0; i < 5; i++) {
+    int32_t id = sim_begin(&s, CHAT("g")); /* untagged: the default */
+    sim_run(&s, 100);
+    T_CONTAINS(delivered(&s, id), "\"deployment\":\"b\"");
+  }
+  int32_t id = sim_begin(&s, "{\"model\":\"g\",\"metadata\":{\"tags\":\"paid\"},"
+                             "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+  T_CONTAINS(delivered(&s, id), "metadata.tags: expected a list of strings");
+  /* metadata never reaches the provider */
+  T_CHECK(strstr(s.fetches[0].body, "metadata") == NULL);
+  sim_free(&s);
+}
+
+/* Named chains: metadata.fallback_chain, or a model naming a chain. */
+static void test_fallback_chains(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("fast", "a", "") "," DEP("smart", "b", "") "," DEP(
+                "backup", "c",
+                "") "],"
+                    "\"router_settings\":{\"fallback_chains\":{\"high_quality\":[\"smart\","
+                    "\"backup\"],\"fast_cheap\":[\"fast\",\"backup\"]}}}");
+  sim_upstream_add(&s, "a", NULL, 0, &E503);
+  sim_upstream_add(&s, "b", NULL, 0, &E503);
+  sim_upstream_add(&s, "c", NULL, 0, &OK);
+  int32_t id = sim_begin(&s, "{\"model\":\"fast\",\"num_retries\":0,\"metadata\":{"
+                             "\"fallback_chain\":\"high_quality\"},\"messages\":[{\"role\":"
+                             "\"user\",\"content\":\"hi\"}]}");
+  sim_run(&s, 1000);
+  const char *d = delivered(&s, id);
+  T_CONTAINS(d, "\"status\":200");
+  T_CONTAINS(d, "\"model_group\":\"backup\"");
+  T_EQ_INT(fetches_to(&s, "b"), 1); /* the chain's groups, in order */
+  id = sim_begin(&s, "{\"model\":\"fast_cheap\",\"num_retries\":0,\"messages\":[{"
+                     "\"role\":\"user\",\"content\":\"hi\"}]}");
+  sim_run(&s, 1000);
+  d = delivered(&s, id);
+  T_CONTAINS(d, "\"status\":200");
+  T_CONTAINS(d, "\"model_group\":\"backup\"");
+  T_EQ_INT(fetches_to(&s, "a"), 2); /* the chain's first group served first, as the model */
+  T_EQ_INT(fetches_to(&s, "b"), 1); /* and high_quality's smart is not in fast_cheap */
+  id = sim_begin(&s, "{\"model\":\"fast\",\"metadata\":{\"fallback_chain\":\"nope\"},"
+                     "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+  T_CONTAINS(delivered(&s, id), "metadata.fallback_chain: expected the name of a chain");
+  sim_free(&s);
+}
+
+/* A provider that says it has no requests left is passed over until its
+ * reset, before it answers 429. */
+static void test_rate_limit_headers_steer(void) {
+  sim s;
+  start(&s,
+        "{\"model_list\":[" DEP("g", "a", ",\"order\":1") "," DEP("g", "b", ",\"order\":2") "]}");
+  sim_answer spent = {200, 10,
+                      "x-ratelimit-limit-requests:100\nx-ratelimit-remaining-requests:0\n"
+                      "x-ratelimit-reset-requests:20s\n",
+                      OK_BODY};
+  sim_upstream_add(&s, "a", &spent, 1, &OK);
+  sim_upstream_add(&s, "b", NULL, 0, &OK);
+  int32_t id = sim_begin(&s, CHAT("g"));
+  sim_run(&s, 100);
+  T_CONTAINS(delivered(&s, id), "\"deployment\":\"a\"");
+  for (int i = 0; i < 3; i++) {
+    id = sim_begin(&s, CHAT("g"));
+    sim_run(&s, 100);
+    T_CONTAINS(delivered(&s, id), "\"deployment\":\"b\"");
+  }
+  T_EQ_INT(fetches_to(&s, "a"), 1);
+  sim_advance(&s, 20000); /* reset: a (order 1) serves again */
+  id = sim_begin(&s, CHAT("g"));
+  sim_run(&s, 100);
+  T_CONTAINS(delivered(&s, id), "\"deployment\":\"a\"");
+  sim_free(&s);
+}
+
+/* The answer's cost: its usage times the deployment's prices. */
+static void test_response_cost(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP(
+                "g", "a", ",\"input_cost_per_token\":0.001,\"output_cost_per_token\":0.01") "]}");
+  sim_upstream_add(&s, "a", NULL, 0, &OK);
+  int32_t id = sim_begin(&s, CHAT("g"));
+  sim_run(&s, 100);
+  /* 3 prompt and 1 completion tokens */
+  T_EQ_DBL(json_num_after(delivered(&s, id), "\"cost\":"), 0.013);
+  sim_free(&s);
+}
+
+/* p2c-peak-ewma through whole requests: a deployment that turns slow
+ * loses the traffic within a few answers. */
+static void test_p2c_moves_off_slow(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("g", "a", "") "," DEP("g", "b", "") "," DEP(
+                "g", "c", "") "],"
+                              "\"router_settings\":{\"routing_strategy\":\"p2c-peak-ewma\"}}");
+  sim_answer slow = {200, 2000, NULL, OK_BODY};
+  sim_upstream_add(&s, "a", NULL, 0, &slow);
+  sim_upstream_add(&s, "b", NULL, 0, &OK);
+  sim_upstream_add(&s, "c", NULL, 0, &OK);
+  for (int i = 0; i < 200; i++) {
+    int32_t id = sim_begin(&s, CHAT("g"));
+    sim_run(&s, 5000);
+    T_CONTAINS(delivered(&s, id), "\"status\":200");
+  }
+  /* a answers in 2 s, b and c in 10 ms: after its first answer a loses
+   * every draw against either, and wins only the draws it is not in. */
+  T_CHECK(fetches_to(&s, "a") <= 3);
+  sim_free(&s);
+}
+
 /* Usage a fleet shares through the store: attempts in flight (an aborted
  * one included), attempts and tokens per calendar minute. */
 static void test_usage_counters(void) {
@@ -611,6 +831,13 @@ static void test_embeddings(void) {
 void suite_request(void) {
   test_embeddings();
   test_usage_counters();
+  test_pre_call_context_window();
+  test_usage_limits();
+  test_request_tags();
+  test_fallback_chains();
+  test_rate_limit_headers_steer();
+  test_response_cost();
+  test_p2c_moves_off_slow();
   test_describe();
   test_stream_commits_and_forwards();
   test_stream_fails_before_first_token_invisibly();
