@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Instructions per routed request, counted by valgrind --tool=callgrind on
+# the native bench (build/bench/core_bench, -O2): for each strategy and N,
+# one run of W warm-up requests + K measured ones and one of the W warm-up
+# requests alone (K = 200, W = 20; for N > 100, K = 20, W = 5: counts are
+# deterministic, so fewer requests are as exact and keep the run short); (Ir(W+K) - Ir(W)) / K is the count per request, router
+# creation, config parsing and warm-up cancelled out. Deterministic (virtual
+# clock, fixed seed), so the figure does not depend on the machine's load.
+# host_ir_per_request is the part spent in the bench's own host callbacks
+# (h_*: kv store, fetch queue, deliver), inclusive of what they call.
+#
+#   bench/callgrind.sh [OUT.json]     env: CG_REQUESTS (200) CG_WARMUP (20)
+#     CG_REQUESTS_LARGE (20) CG_WARMUP_LARGE (5) CG_STRATEGIES (comma list)
+#     CG_SIZES (1,10,100,1000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-bench/results/core-callgrind.json}
+K_SMALL=${CG_REQUESTS:-200}
+W_SMALL=${CG_WARMUP:-20}
+K_LARGE=${CG_REQUESTS_LARGE:-20}
+W_LARGE=${CG_WARMUP_LARGE:-5}
+STRATEGIES=${CG_STRATEGIES:-simple-shuffle,usage-based-routing,usage-based-routing-v2,least-busy,latency-based-routing,cost-based-routing,p2c-peak-ewma}
+SIZES=${CG_SIZES:-1,10,100,1000}
+BIN=build/bench/core_bench
+command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind not installed" >&2; exit 1; }
+[ -x "$BIN" ] || bash bench/build.sh
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+mkdir -p "$(dirname "$OUT")"
+
+# Ir total of one run; sets SKIP when the config was rejected. $3 = requests.
+run() {
+  local tag=$1 n=$2 k=$3
+  local f=$TMP/cg.$tag.$n.$k
+  valgrind --tool=callgrind --callgrind-out-file="$f" "$BIN" --one "$tag" "$n" \
+    --requests "$k" --warmup "$W" >"$f.stdout" 2>"$f.log"
+  if grep -q '"skipped"' "$f.stdout"; then
+    SKIP=$(sed -E 's/.*"skipped":"(.*)"\}$/\1/' "$f.stdout")
+    return
+  fi
+  IR=$(sed -n 's/^summary: *//p' "$f")
+  # Inclusive Ir of the bench host's callbacks (they never nest in each other).
+  HOST=$(callgrind_annotate --inclusive=yes --threshold=100 "$f" 2>/dev/null |
+    awk '/core_bench\.c:h_[a-z_]+ /{gsub(",","",$1); s+=$1} END{print s+0}')
+}
+
+printf '| strategy | N | instructions/request | of which bench host |\n|---|---:|---:|---:|\n'
+J=$TMP/json
+echo "{\"bench\":\"core-callgrind\",\"unit\":\"instructions (Ir) per routed request\",\"results\":[" >"$J"
+sep=
+IFS=, read -ra SL <<<"$STRATEGIES"
+IFS=, read -ra NL <<<"$SIZES"
+for s in "${SL[@]}"; do
+  for n in "${NL[@]}"; do
+    SKIP=
+    if [ "$n" -le 100 ]; then K=$K_SMALL W=$W_SMALL; else K=$K_LARGE W=$W_LARGE; fi
+    run "$s" "$n" 0
+    if [ -n "$SKIP" ]; then
+      echo "callgrind.sh: skipped $s (N=$n): $SKIP" >&2
+      printf '| %s | %s | skipped: config rejected | |\n' "$s" "$n"
+      echo "$sep{\"strategy\":\"$s\",\"n\":$n,\"skipped\":\"$SKIP\"}" >>"$J"
+    else
+      IR0=$IR HOST0=$HOST
+      run "$s" "$n" "$K"
+      per=$(((IR - IR0) / K))
+      host=$(((HOST - HOST0) / K))
+      printf '| %s | %s | %s | %s |\n' "$s" "$n" "$per" "$host"
+      echo "$sep{\"strategy\":\"$s\",\"n\":$n,\"requests\":$K,\"warmup\":$W,\"ir_per_request\":$per,\"host_ir_per_request\":$host,\"ir_baseline\":$IR0,\"ir_total\":$IR}" >>"$J"
+    fi
+    sep=,
+  done
+done
+echo "]}" >>"$J"
+cp "$J" "$OUT"
+echo "callgrind.sh: wrote $OUT" >&2
