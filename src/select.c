@@ -59,8 +59,9 @@ static double weight_of(const sy_deployment *d, weight_basis basis) {
   }
 }
 
-/* The candidates of the final tier: scratch[i] == 1 after finish_filter. */
-static int shuffle(const sy_group *g, const uint8_t *cand, sy_rng *rng) {
+/* Which weight applies among the candidates (cand[i] nonzero): `weight`
+ * when any has one, else `rpm` when all have one, else `tpm` likewise. */
+static weight_basis basis_of(const sy_group *g, const uint8_t *cand) {
   int any_weight = 0, all_rpm = 1, all_tpm = 1;
   for (size_t i = 0; i < g->ndeps; i++) {
     if (!cand[i]) continue;
@@ -68,14 +69,19 @@ static int shuffle(const sy_group *g, const uint8_t *cand, sy_rng *rng) {
     all_rpm &= g->deps[i]->rpm > 0;
     all_tpm &= g->deps[i]->tpm > 0;
   }
-  weight_basis basis = any_weight ? BY_WEIGHT : all_rpm ? BY_RPM : all_tpm ? BY_TPM : BY_UNIFORM;
+  return any_weight ? BY_WEIGHT : all_rpm ? BY_RPM : all_tpm ? BY_TPM : BY_UNIFORM;
+}
+
+/* A weighted draw among the candidates but |skip| (-1: none). */
+static int weighted(const sy_group *g, const uint8_t *cand, weight_basis basis, int skip,
+                    sy_rng *rng) {
   double total = 0;
   for (size_t i = 0; i < g->ndeps; i++)
-    if (cand[i]) total += weight_of(g->deps[i], basis);
+    if (cand[i] && (int)i != skip) total += weight_of(g->deps[i], basis);
   double target = sy_rng_unit(rng) * total;
   int pick = -1;
   for (size_t i = 0; i < g->ndeps; i++) {
-    if (!cand[i]) continue;
+    if (!cand[i] || (int)i == skip) continue;
     pick = (int)i; /* the last candidate absorbs rounding */
     double w = weight_of(g->deps[i], basis);
     if (target < w) break;
@@ -129,18 +135,16 @@ static int lowest(const sy_group *g, const uint8_t *cand, const sy_pick_ctx *c) 
   return pick;
 }
 
-/* Power of two choices: two distinct candidates at random, the cheaper wins. */
+/* Power of two choices: two distinct candidates drawn by weight (so
+ * `weight`, `rpm` and `tpm` keep their say, as in simple-shuffle), the
+ * cheaper wins; a tie goes to the first drawn, so equal costs split traffic
+ * by weight. */
 static int two_choices(const sy_group *g, const uint8_t *cand, size_t n, const sy_pick_ctx *c) {
-  size_t a = draw(c->rng, n), b = n > 1 ? draw(c->rng, n - 1) : a;
-  if (n > 1 && b >= a) b++;
-  int ia = -1, ib = -1;
-  for (size_t i = 0, k = 0; i < g->ndeps && (ia < 0 || ib < 0); i++) {
-    if (!cand[i]) continue;
-    if (k == a) ia = (int)i;
-    if (k == b) ib = (int)i;
-    k++;
-  }
-  return score(g->deps[ib], c) < score(g->deps[ia], c) ? ib : ia;
+  weight_basis basis = basis_of(g, cand);
+  int a = weighted(g, cand, basis, -1, c->rng);
+  if (n < 2) return a;
+  int b = weighted(g, cand, basis, a, c->rng);
+  return score(g->deps[b], c) < score(g->deps[a], c) ? b : a;
 }
 
 /* Would one more request of |tokens| go over |d|'s rpm or tpm this minute? */
@@ -213,7 +217,9 @@ sy_pick sy_select_pick(const sy_group *g, const uint8_t *exclude, uint8_t *scrat
   }
   pick.healthy = (int)n;
   switch (s->strategy) {
-  case SY_STRATEGY_SHUFFLE: pick.index = shuffle(g, scratch, c->rng); break;
+  case SY_STRATEGY_SHUFFLE:
+    pick.index = weighted(g, scratch, basis_of(g, scratch), -1, c->rng);
+    break;
   case SY_STRATEGY_P2C: pick.index = two_choices(g, scratch, n, c); break;
   default: pick.index = lowest(g, scratch, c); break;
   }
