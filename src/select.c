@@ -112,26 +112,31 @@ static double score(const sy_deployment *d, const sy_pick_ctx *c) {
   }
 }
 
-/* The lowest score, ties (and, for latency, everything within the buffer)
- * broken uniformly: two passes, the second a reservoir draw. */
+/* The lowest score, ties broken uniformly in one pass (a reservoir draw),
+ * so each candidate's score (a store read for usage and least-busy) is
+ * taken once. Latency-based takes a second pass: what counts as a tie,
+ * lowest * (1 + buffer), is known only once the lowest is. */
 static int lowest(const sy_group *g, const uint8_t *cand, const sy_pick_ctx *c) {
   double best = DBL_MAX;
-  int first = -1;
+  int pick = -1;
+  size_t ties = 0;
   for (size_t i = 0; i < g->ndeps; i++) {
     if (!cand[i]) continue;
     double s = score(g->deps[i], c);
-    if (first < 0 || s < best) best = s;
-    if (first < 0) first = (int)i;
+    if (pick < 0 || s < best) {
+      best = s;
+      pick = (int)i;
+      ties = 1;
+    } else if (s == best && draw(c->rng, ++ties) == 0) {
+      pick = (int)i;
+    }
   }
-  double limit = best;
-  if (c->settings->strategy == SY_STRATEGY_LATENCY && best < DBL_MAX)
-    limit = best * (1 + c->settings->lowest_latency_buffer);
-  int pick = first;
-  size_t seen = 0;
-  for (size_t i = 0; i < g->ndeps; i++) {
-    if (!cand[i] || score(g->deps[i], c) > limit) continue;
-    if (draw(c->rng, ++seen) == 0) pick = (int)i;
-  }
+  double buffer = c->settings->lowest_latency_buffer;
+  if (c->settings->strategy != SY_STRATEGY_LATENCY || !(buffer > 0)) return pick;
+  double limit = best * (1 + buffer);
+  ties = 0;
+  for (size_t i = 0; i < g->ndeps; i++)
+    if (cand[i] && score(g->deps[i], c) <= limit && draw(c->rng, ++ties) == 0) pick = (int)i;
   return pick;
 }
 
