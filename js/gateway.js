@@ -8,12 +8,14 @@ import { createHandler, keyCheck as createKeyCheck } from './http.js';
 import { resolveConfig } from './config.js';
 import { Metrics } from './metrics.js';
 import { Alerts } from './alerts.js';
+import { Dashboard, isPagePath } from './ui/server.js';
 
 /**
  * Starts a gateway.
  * @param {object | string} config LiteLLM proxy config, object or YAML text
  * @param {{ port?: number, host?: string, env?: Record<string, string | undefined>,
- *   fetch?: typeof fetch, log?: (line: string) => void, maxBodyBytes?: number }} [options]
+ *   fetch?: typeof fetch, log?: (line: string) => void, maxBodyBytes?: number,
+ *   ui?: boolean }} [options] ui: false turns off the pages (/ui, the dashboard; /demo, the in-browser demo)
  * @returns {Promise<{ url: string, router: Router, close(graceMs?: number): Promise<void> }>}
  */
 export async function startGateway(config, options = {}) {
@@ -25,6 +27,7 @@ export async function startGateway(config, options = {}) {
   const log = options.log ?? ((line) => process.stdout.write(line + '\n'));
   const alerting = resolved?.router_settings?.alerting;
   const alerts = alerting ? new Alerts(alerting, { log }) : null;
+  let dashboard = null; // set once the Router exists; sees no event before that
   const router = await Router.create(resolved, {
     env,
     fetch: options.fetch,
@@ -33,10 +36,12 @@ export async function startGateway(config, options = {}) {
       else {
         metrics.observe(ev);
         alerts?.observe(ev);
+        dashboard?.observe(ev); // returns at once unless a /ui page is connected
       }
     },
   });
   const keyCheck = createKeyCheck(masterKey, (text) => createHash('sha256').update(text).digest());
+  if (options.ui !== false) dashboard = new Dashboard({ router, keyCheck, masterKey });
   const handle = createHandler({
     router: async () => router,
     groups: async () => groups,
@@ -44,9 +49,15 @@ export async function startGateway(config, options = {}) {
     metrics: () => metrics.render(),
     log,
     maxBodyBytes: options.maxBodyBytes,
+    beforeRoute: dashboard ? (body) => dashboard.asking(body?.model) : undefined,
   });
 
   const server = createServer(async (req, res) => {
+    // The browser pages: /ui (the live dashboard) and /demo (js/ui/server.js).
+    if (dashboard && (req.url.startsWith('/ui') || req.url.startsWith('/demo'))) {
+      const path = new URL(req.url, 'http://gateway').pathname;
+      if (isPagePath(path)) return dashboard.serve(req, res);
+    }
     const reply = await handle({
       method: req.method,
       path: new URL(req.url, 'http://gateway').pathname,
@@ -75,6 +86,7 @@ export async function startGateway(config, options = {}) {
     /** Stops accepting, lets requests in flight finish for up to |graceMs|, then ends the rest. */
     close: async (graceMs = 10_000) => {
       const closed = new Promise((resolve) => server.close(() => resolve()));
+      dashboard?.close(); // dashboard event streams never finish by themselves
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;

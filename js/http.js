@@ -42,11 +42,14 @@ export class HttpError extends Error {
  *   metrics?: () => string,
  *   log: (line: string) => void,
  *   maxBodyBytes?: number,
+ *   beforeRoute?: (body: any) => void,
  * }} options router and groups are asked for on the first request that needs
- *   them (a Worker builds its Router lazily); metrics is served only when given.
+ *   them (a Worker builds its Router lazily); metrics is served only when given;
+ *   beforeRoute sees each completion or embeddings body just before the Router
+ *   begins it (the gateway's dashboard learns the model asked for).
  * @returns {(req: HttpRequest) => Promise<Reply>} never rejects
  */
-export function createHandler({ router, groups, authorized, metrics, log, maxBodyBytes = MAX_BODY_BYTES }) {
+export function createHandler({ router, groups, authorized, metrics, log, maxBodyBytes = MAX_BODY_BYTES, beforeRoute }) {
   return async (req) => {
     const started = Date.now();
     const { method } = req;
@@ -72,6 +75,7 @@ export function createHandler({ router, groups, authorized, metrics, log, maxBod
         const r = await router();
         const done = (status, route) => logLine(log, method, path, status, started, route);
         try {
+          beforeRoute?.(body);
           const answer = await (chat ? r.completion(body) : r.embedding(body));
           if (chat && body.stream === true) return streamReply(answer, done);
           done(200, answer.switchyard);
