@@ -16,7 +16,7 @@ import { Dashboard, isPagePath } from './ui/server.js';
  * @param {{ port?: number, host?: string, env?: Record<string, string | undefined>,
  *   fetch?: typeof fetch, log?: (line: string) => void, maxBodyBytes?: number,
  *   ui?: boolean }} [options] ui: false turns off the pages (/ui, the dashboard; /demo, the in-browser demo)
- * @returns {Promise<{ url: string, router: Router, close(graceMs?: number): Promise<void> }>}
+ * @returns {Promise<{ url: string, router: Router, dashboard: Dashboard | null, close(graceMs?: number): Promise<void> }>}
  */
 export async function startGateway(config, options = {}) {
   const env = options.env ?? process.env;
@@ -83,6 +83,7 @@ export async function startGateway(config, options = {}) {
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     router,
+    dashboard,
     /** Stops accepting, lets requests in flight finish for up to |graceMs|, then ends the rest. */
     close: async (graceMs = 10_000) => {
       const closed = new Promise((resolve) => server.close(() => resolve()));

@@ -169,10 +169,10 @@ export class Dashboard {
     res.writeHead(200, {
       'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no',
     });
-    res.write(`retry: 2000\n\nevent: snapshot\ndata: ${JSON.stringify(this.#snapshot())}\n\n`);
     this.#clients.add(res);
     clearTimeout(this.#lingerTimer);
     this.#lingerTimer = null;
+    res.write(`retry: 2000\n\nevent: snapshot\ndata: ${JSON.stringify(this.#snapshot())}\n\n`);
     this.#flushTimer ??= setInterval(() => this.#flush(), FLUSH_MS);
     this.#healthTimer ??= setInterval(() => this.#broadcast(`event: health\ndata: ${JSON.stringify({ now: Date.now(), health: this.#router.health() })}\n\n`), HEALTH_MS);
     this.#flushTimer.unref?.();
@@ -181,10 +181,24 @@ export class Dashboard {
   }
 
   #activate() {
-    if (this.#active) return;
-    this.#tracker = new Tracker({ maxRequests: MAX_REQUESTS });
-    this.#tracker.setHealth(this.#router.health());
-    this.#active = true;
+    if (!this.#active) {
+      this.#tracker = new Tracker({ maxRequests: MAX_REQUESTS });
+      this.#tracker.setHealth(this.#router.health());
+      this.#active = true;
+    }
+    if (!this.#clients.size) this.#linger(); // asked for /ui/state only: record a minute, then stop
+  }
+
+  /** Keeps recording a little while with no page connected (a reload then shows a continuous past), then stops. */
+  #linger() {
+    clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = setTimeout(() => {
+      this.#lingerTimer = null;
+      if (this.#clients.size) return;
+      this.#active = false;
+      this.#tracker = null;
+    }, LINGER_MS);
+    this.#lingerTimer.unref?.();
   }
 
   #drop(res) {
@@ -194,12 +208,7 @@ export class Dashboard {
     this.#flushTimer = this.#healthTimer = null;
     this.#queue.length = 0;
     this.#resync = false;
-    // Keep recording a little while, so a reload shows a continuous past.
-    this.#lingerTimer = setTimeout(() => {
-      this.#active = false;
-      this.#tracker = null;
-    }, LINGER_MS);
-    this.#lingerTimer.unref?.();
+    this.#linger();
   }
 
   #flush() {
@@ -226,6 +235,9 @@ export class Dashboard {
 
   /** Pages connected now. */
   get clients() { return this.#clients.size; }
+
+  /** Whether events are being recorded (a page is connected, or left less than a minute ago). */
+  get recording() { return this.#active; }
 
   /** Ends every event stream (the gateway is closing) and stops recording. */
   close() {

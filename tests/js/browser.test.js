@@ -136,7 +136,7 @@ test('demo: the router runs in the page; a failing deployment is cooled and the 
   assert.ok(counts.fallbacks >= 1 && counts.cooldowns >= 1 && counts.ok >= 11 && counts.failed === 0, JSON.stringify(counts));
 
   await page.screenshot({ path: join(ARTIFACTS, 'demo.png'), fullPage: true });
-  if (UPDATE_DOCS) await page.screenshot({ path: join(ROOT, 'docs/demo.png') });
+  if (UPDATE_DOCS) await page.screenshot({ path: join(ROOT, 'docs/demo.png'), fullPage: true });
   assert.deepEqual(pageErrors, []);
   await page.close();
 });
@@ -231,7 +231,7 @@ general_settings:
     assert.equal(JSON.stringify(state).includes('sk-up-'), false, 'no upstream key in what the pages see');
 
     await page.screenshot({ path: join(ARTIFACTS, 'ui.png'), fullPage: true });
-    if (UPDATE_DOCS) await page.screenshot({ path: join(ROOT, 'docs/ui.png') });
+    if (UPDATE_DOCS) await page.screenshot({ path: join(ROOT, 'docs/ui.png'), fullPage: true });
 
     // The demo from the gateway boots and answers in the same browser (the cookie is set).
     const demo = await newPage();
