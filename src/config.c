@@ -546,6 +546,9 @@ enum {
   F_STRATEGY,      /* char *, one of |strategies|, and the sy_strategy it names */
   F_STRATEGY_ARGS, /* routing_strategy_args: lowest_latency_buffer */
   F_CHAINS,        /* {name: [groups]}: sy_fallback_list of named chains */
+  F_FRACTION,      /* double from 0 to 1 */
+  F_PERCENT,       /* double from 0 to 100 */
+  F_MECHANISM,     /* false, true, or an object of the mechanism's fields */
   F_TAGS,          /* the deployment's tags */
   F_ELSEWHERE      /* known, read by the caller */
 };
@@ -583,6 +586,11 @@ static const field setting_fields[] = {
     S("enable_tag_filtering", F_BOOL, enable_tag_filtering),
     S("tag_filtering_match_any", F_BOOL, tag_filtering_match_any),
     S("fallback_chains", F_CHAINS, fallback_chains),
+    S("retry_budget", F_MECHANISM, rel.budget),
+    S("circuit_breaker", F_MECHANISM, rel.breaker),
+    S("adaptive_throttling", F_MECHANISM, rel.throttle),
+    S("slow_start", F_MECHANISM, rel.slow_start),
+    S("hedging", F_MECHANISM, rel.hedge_delay_ms),
     S("default_fallbacks", F_ELSEWHERE, fallbacks), /* appended after both sections */
 };
 #undef S
@@ -611,6 +619,27 @@ static const field param_fields[] = {
     D("tags", F_TAGS, tags),
 };
 #undef D
+
+/* The fields of each mechanism's block (sy_reliability), after its switch. */
+#define R(name, kind, member)                                                                      \
+  { name, kind, offsetof(sy_settings, rel.member) }
+static const field budget_fields[] = {R("percent", F_PERCENT, budget_percent),
+                                      R("min_per_second", F_NONNEG, budget_min_per_second),
+                                      R("window", F_DEADLINE, budget_window_ms)};
+static const field breaker_fields[] = {R("consecutive_failures", F_COUNT, breaker_consecutive),
+                                       R("failure_rate", F_FRACTION, breaker_failure_rate),
+                                       R("min_requests", F_NONNEG, breaker_min_requests),
+                                       R("open_time", F_DEADLINE, breaker_open_ms),
+                                       R("max_open_time", F_DEADLINE, breaker_max_open_ms),
+                                       R("half_open_requests", F_ORDER, half_open_requests),
+                                       R("max_ejection_percent", F_PERCENT, max_ejection_percent),
+                                       R("panic_threshold", F_PERCENT, panic_percent)};
+static const field throttle_fields[] = {R("k", F_NONNEG, throttle_k),
+                                        R("min_requests", F_NONNEG, throttle_min_requests)};
+static const field slow_start_fields[] = {R("window", F_DEADLINE, slow_start_ms),
+                                          R("min_weight", F_FRACTION, slow_start_min_weight)};
+static const field hedging_fields[] = {R("delay", F_DEADLINE, hedge_delay_ms)};
+#undef R
 
 static const field *field_of(const field *t, size_t n, const char *name) {
   for (size_t i = 0; i < n; i++)
@@ -674,6 +703,48 @@ static int rd_chains(parser *p, const cJSON *v, sy_fallback_list *l) {
 }
 
 static int rd_tags(parser *p, const cJSON *v, sy_deployment *d);
+static int rd_field(parser *p, const cJSON *v, const field *f, void *base);
+
+/* A mechanism's block at |f| of the settings |s|: false turns it off, true
+ * on with its defaults, an object on with the fields it names. Hedging has
+ * no switch: its delay is the switch (0 = off), given as {delay} or alone. */
+static int rd_mechanism(parser *p, const cJSON *v, const field *f, sy_settings *s) {
+  static const struct {
+    const char *name;
+    const field *fields;
+    size_t n;
+  } blocks[] = {
+      {"retry_budget", budget_fields, sizeof budget_fields / sizeof *budget_fields},
+      {"circuit_breaker", breaker_fields, sizeof breaker_fields / sizeof *breaker_fields},
+      {"adaptive_throttling", throttle_fields, sizeof throttle_fields / sizeof *throttle_fields},
+      {"slow_start", slow_start_fields, sizeof slow_start_fields / sizeof *slow_start_fields},
+      {"hedging", hedging_fields, sizeof hedging_fields / sizeof *hedging_fields}};
+  size_t b = 0;
+  while (strcmp(blocks[b].name, f->name))
+    b++;
+  int hedging = !strcmp(f->name, "hedging");
+  bool *on = hedging ? NULL : (bool *)((char *)s + f->off);
+  if (cJSON_IsBool(v) && on) {
+    *on = cJSON_IsTrue(v);
+    return 0;
+  }
+  if (hedging && (cJSON_IsNumber(v) || cJSON_IsString(v)))
+    return rd_field(p, v, &blocks[b].fields[0], s);
+  if (!cJSON_IsObject(v))
+    return fail(p, hedging ? "expected {delay: seconds}" : "expected true, false or an object");
+  if (on) *on = true;
+  const cJSON *it;
+  cJSON_ArrayForEach(it, v) {
+    if (cJSON_IsNull(it)) continue;
+    size_t len = path_key(p, it->string);
+    const field *sub = field_of(blocks[b].fields, blocks[b].n, it->string);
+    int rc = sub ? rd_field(p, it, sub, s) : 0;
+    if (rc < 0) return rc;
+    if (!sub) warn(p, "unknown key, ignored");
+    path_pop(p, len);
+  }
+  return 0;
+}
 
 /* Reads |v| into the field |f| of |base| (a sy_settings or sy_deployment). */
 static int rd_field(parser *p, const cJSON *v, const field *f, void *base) {
@@ -701,6 +772,16 @@ static int rd_field(parser *p, const cJSON *v, const field *f, void *base) {
   case F_STRATEGY: return rd_strategy(p, v, base);
   case F_STRATEGY_ARGS: return rd_strategy_args(p, v, at);
   case F_CHAINS: return rd_chains(p, v, at);
+  case F_FRACTION:
+  case F_PERCENT: {
+    double d, hi = f->kind == F_PERCENT ? 100 : 1;
+    if (as_number(v, &d) < 0 || !(d >= 0 && d <= hi))
+      return fail(p, f->kind == F_PERCENT ? "expected a number from 0 to 100"
+                                          : "expected a number from 0 to 1");
+    *(double *)at = d;
+    return 0;
+  }
+  case F_MECHANISM: return rd_mechanism(p, v, f, base);
   case F_TAGS: return rd_tags(p, v, base);
   default: return 0;
   }
@@ -1200,6 +1281,23 @@ static void settings_defaults(sy_settings *s) {
   s->backoff_max_ms = 8000;
   s->retry_after_max_ms = 60000;
   s->tag_filtering_match_any = true;
+  sy_reliability *r = &s->rel;
+  r->budget = r->breaker = r->throttle = r->slow_start = true;
+  r->budget_percent = 20;
+  r->budget_min_per_second = 10;
+  r->budget_window_ms = 10000;
+  r->breaker_consecutive = 5;
+  r->breaker_failure_rate = 0.85;
+  r->breaker_min_requests = 50;
+  r->breaker_open_ms = 30000;
+  r->breaker_max_open_ms = 300000;
+  r->half_open_requests = 1;
+  r->max_ejection_percent = 10;
+  r->panic_percent = 50;
+  r->throttle_k = 2;
+  r->throttle_min_requests = 20;
+  r->slow_start_ms = 30000;
+  r->slow_start_min_weight = 0.1;
   for (int c = 0; c < SY_CLASS_COUNT; c++)
     s->retry_policy[c] = s->allowed_fails_policy[c] = SY_UNSET;
 }

@@ -106,6 +106,59 @@ typedef enum sy_strategy {
   SY_STRATEGY_P2C          /* p2c-peak-ewma: Switchyard's own */
 } sy_strategy;
 
+/* Switchyard's reliability mechanisms (router_settings keys in brackets;
+ * README "Beyond the peers" says what each does). A block set to false is
+ * off; true or an object turns it on, with these defaults for what the
+ * object leaves out. */
+typedef struct sy_reliability {
+  /* [retry_budget] retries and hedges at most |budget_percent| of the
+   * requests of the window, or |budget_min_per_second| x window, whichever
+   * is more (Finagle: 20 %, 10/s, 10 s). On by default. */
+  bool budget;
+  double budget_percent;
+  double budget_min_per_second;
+  sy_ms budget_window_ms;
+  /* [circuit_breaker] per deployment: opens after |consecutive| failures in
+   * a row, or a |failure_rate| share of failed attempts this minute once it
+   * had |min_requests|; open for |open_ms| x the times it opened recently,
+   * up to |max_open_ms| (Envoy: 5, 85 %, 50, 30 s, 300 s); then half-open:
+   * |half_open_requests| probes at a time, fleet-wide; a success closes it,
+   * a failure opens it again. Never more than |max_ejection_percent| of a
+   * group open (one always may be); below |panic_percent| of a group
+   * available, open breakers are ignored (Envoy: 10 %, 50 %). On. */
+  bool breaker;
+  int breaker_consecutive;
+  double breaker_failure_rate;
+  double breaker_min_requests;
+  sy_ms breaker_open_ms;
+  sy_ms breaker_max_open_ms;
+  int half_open_requests;
+  double max_ejection_percent;
+  double panic_percent;
+  /* [adaptive_throttling] per deployment, the SRE book's client-side
+   * throttle: a request is shed locally with probability
+   * max(0, (requests - k x accepts) / (requests + 1)) over the last two
+   * minutes, where 429s and overloads are not accepts, once it saw
+   * |throttle_min_requests| attempts in them (a handful of 429s is what
+   * Retry-After and cooldowns are for). k = 2, 20. On. */
+  bool throttle;
+  double throttle_k;
+  double throttle_min_requests;
+  /* [slow_start] a deployment back from a cooldown or an open breaker
+   * regains its weight over |slow_start_ms|: weight x max(|min_weight|,
+   * t / window) (Envoy's formula with aggression 1; 30 s, 10 %), as this
+   * instance saw it cool. Weighted strategies only (simple-shuffle,
+   * p2c-peak-ewma). On. */
+  bool slow_start;
+  sy_ms slow_start_ms;
+  double slow_start_min_weight;
+  /* [hedging] when a request has no answer (a stream: no first token)
+   * after |hedge_delay_ms|, a second deployment of the group is tried; the
+   * first good answer wins and the other attempt is aborted. Counts
+   * against the retry budget. Off unless set (delay in seconds). */
+  sy_ms hedge_delay_ms;
+} sy_reliability;
+
 typedef struct sy_settings {
   int num_retries;                          /* default 2 */
   sy_ms retry_after_ms;                     /* minimum backoff; default 0 */
@@ -133,6 +186,7 @@ typedef struct sy_settings {
   bool enable_tag_filtering;        /* metadata.tags choose deployments by tags */
   bool tag_filtering_match_any;     /* any request tag matches (default); else all */
   sy_fallback_list fallback_chains; /* named chains: rule.group = chain name */
+  sy_reliability rel;               /* Switchyard's mechanisms beyond LiteLLM's */
 } sy_settings;
 
 /* Provider environment variables handed over by the host. */

@@ -177,3 +177,134 @@ bool sy_observed_exhausted(const sy_observed *o, double tokens, sy_ms now) {
   if (o->rl_requests >= 0 && o->rl_requests < 1 && o->rl_requests_reset > now) return true;
   return o->rl_tokens >= 0 && o->rl_tokens < tokens && o->rl_tokens_reset > now;
 }
+
+/* ---- breaker, budget, throttle ---- */
+
+/* The key of |id|'s per-minute counter |kind| for the minute |minute|
+ * minutes from now's (0 = this one, -1 = the last). */
+static size_t minute_key(char *key, const char *kind, const char *id, sy_ms now, int minute) {
+  return usage_key(key, kind, id, now + minute * SY_USAGE_WINDOW_MS);
+}
+
+sy_breaker_state sy_breaker_state_of(const sy_host *h, const char *id, sy_ms now, sy_ms *until,
+                                     int *times) {
+  char key[KEY_MAX], val[64];
+  size_t kl = make_key(key, "sy:ej:", id, NULL);
+  int32_t n = h->kv_get(h->user, key, kl, val, sizeof val - 1);
+  *until = 0;
+  *times = 0;
+  if (n < 0 || (size_t)n >= sizeof val) return SY_BREAKER_CLOSED;
+  val[n] = '\0';
+  char *rest;
+  sy_ms t = strtod(val, &rest);
+  double c = strtod(rest, NULL);
+  *times = c > 0 && c < 1e6 ? (int)c : 0;
+  if (t <= 0) return SY_BREAKER_CLOSED;
+  if (t > now) {
+    *until = t;
+    return SY_BREAKER_OPEN;
+  }
+  return SY_BREAKER_HALF_OPEN;
+}
+
+double sy_breaker_probes(const sy_host *h, const char *id) {
+  char key[KEY_MAX];
+  size_t kl = make_key(key, "sy:pr:", id, NULL);
+  double n = read_num(h, key, kl);
+  return n > 0 ? n : 0;
+}
+
+void sy_breaker_probe(const sy_host *h, const char *id, double delta, sy_ms ttl_ms) {
+  char key[KEY_MAX];
+  size_t kl = make_key(key, "sy:pr:", id, NULL);
+  h->kv_add(h->user, key, kl, delta, ttl_ms);
+}
+
+sy_ms sy_breaker_failure(const sy_host *h, const sy_reliability *rel, const char *id, sy_ms now,
+                         double attempts, bool probe, bool may_open, int *times) {
+  char key[KEY_MAX];
+  size_t kl = make_key(key, "sy:cf:", id, NULL);
+  double run = h->kv_add(h->user, key, kl, 1, 0);
+  kl = minute_key(key, "sy:fm:", id, now, 0);
+  double failed = h->kv_add(h->user, key, kl, 1, SY_USAGE_TTL_MS);
+  sy_ms until;
+  sy_breaker_state st = sy_breaker_state_of(h, id, now, &until, times);
+  if (st == SY_BREAKER_OPEN) return 0;
+  int trips = probe || (rel->breaker_consecutive > 0 && run >= rel->breaker_consecutive) ||
+              (attempts >= rel->breaker_min_requests && attempts > 0 &&
+               failed / attempts >= rel->breaker_failure_rate);
+  if (!trips || (!probe && !may_open)) return 0;
+  /* Each opening lasts longer, up to the cap (Envoy: base x times). */
+  (*times)++;
+  sy_ms open = rel->breaker_open_ms * *times;
+  if (open > rel->breaker_max_open_ms) open = rel->breaker_max_open_ms;
+  until = now + open;
+  char val[64];
+  int vl = snprintf(val, sizeof val, "%.0f %d", until, *times);
+  kl = make_key(key, "sy:ej:", id, NULL);
+  h->kv_put(h->user, key, kl, val, (size_t)vl, open + rel->breaker_max_open_ms);
+  return until;
+}
+
+bool sy_breaker_success(const sy_host *h, const char *id, bool probe) {
+  char key[KEY_MAX];
+  size_t kl = make_key(key, "sy:cf:", id, NULL);
+  /* Written only when there was a run: a success costs a read, not a
+   * write (a shared store pushes every put). */
+  if (read_num(h, key, kl) != 0) h->kv_put(h->user, key, kl, "0", 1, 0);
+  if (!probe) return false;
+  kl = make_key(key, "sy:ej:", id, NULL);
+  h->kv_put(h->user, key, kl, "0 0", 3, SY_USAGE_WINDOW_MS);
+  return true;
+}
+
+/* The budget window's keys: requests (q) and retries (r). */
+static size_t budget_key(char *key, const char *kind, const sy_reliability *rel, sy_ms now) {
+  char win[24], *p = win + sizeof win - 1;
+  *p = '\0';
+  double w = floor(now / rel->budget_window_ms);
+  uint64_t v = w > 0 && w < 1e18 ? (uint64_t)w : 0;
+  do
+    *--p = (char)('0' + v % 10);
+  while ((v /= 10) && p > win);
+  return make_key(key, kind, p, NULL);
+}
+
+void sy_budget_request(const sy_host *h, const sy_reliability *rel, sy_ms now) {
+  char key[KEY_MAX];
+  size_t kl = budget_key(key, "sy:rb:q:", rel, now);
+  h->kv_add(h->user, key, kl, 1, 2 * rel->budget_window_ms);
+}
+
+bool sy_budget_take(const sy_host *h, const sy_reliability *rel, sy_ms now) {
+  char key[KEY_MAX];
+  size_t kl = budget_key(key, "sy:rb:q:", rel, now);
+  double requests = read_num(h, key, kl);
+  kl = budget_key(key, "sy:rb:r:", rel, now);
+  double retries = read_num(h, key, kl);
+  double floor_ = rel->budget_min_per_second * rel->budget_window_ms / 1000;
+  double share = rel->budget_percent / 100 * requests;
+  if (retries >= (share > floor_ ? share : floor_)) return false;
+  h->kv_add(h->user, key, kl, 1, 2 * rel->budget_window_ms);
+  return true;
+}
+
+void sy_throttle_accept(const sy_host *h, const char *id, sy_ms now) {
+  char key[KEY_MAX];
+  size_t kl = minute_key(key, "sy:acc:", id, now, 0);
+  h->kv_add(h->user, key, kl, 1, SY_USAGE_TTL_MS);
+}
+
+double sy_throttle_p(const sy_host *h, const char *id, double k, double min_requests, sy_ms now) {
+  char key[KEY_MAX];
+  double requests = 0, accepts = 0;
+  for (int m = now >= SY_USAGE_WINDOW_MS ? -1 : 0; m <= 0; m++) { /* no minute before 0 */
+    size_t kl = minute_key(key, "sy:rpm:", id, now, m);
+    requests += read_num(h, key, kl);
+    kl = minute_key(key, "sy:acc:", id, now, m);
+    accepts += read_num(h, key, kl);
+  }
+  if (requests < min_requests) return 0;
+  double p = (requests - k * accepts) / (requests + 1);
+  return p > 0 ? p : 0;
+}

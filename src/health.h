@@ -84,6 +84,65 @@ double sy_health_usage_of(const sy_host *h, const char *id, sy_usage_kind kind, 
 /* sy_health_usage reads all of |id|'s usage at |now| into |out|. */
 void sy_health_usage(const sy_host *h, const char *id, sy_ms now, sy_usage *out);
 
+/* ---- circuit breaker, retry budget, adaptive throttling (fleet-wide) ----
+ * Keys (all through kv, so a fleet sharing a store shares them):
+ *   sy:ej:<id>            an opened breaker: "<deadline ms> <times opened>",
+ *                         kept max_open_time past the deadline (half-open,
+ *                         and the memory that makes the next opening longer);
+ *                         "0 0" once a probe closed it
+ *   sy:cf:<id>            consecutive failures ("0" after a success)
+ *   sy:fm:<id>:<minute>   failed attempts this minute (the failure rate)
+ *   sy:pr:<id>            probes in flight to a half-open deployment
+ *   sy:acc:<id>:<minute>  attempts the provider accepted (not 429/overloaded)
+ *   sy:rb:q:<window>, sy:rb:r:<window>  requests and retries per budget window
+ */
+typedef enum sy_breaker_state {
+  SY_BREAKER_CLOSED = 0,
+  SY_BREAKER_OPEN,     /* ejected until its deadline */
+  SY_BREAKER_HALF_OPEN /* past it: probes decide */
+} sy_breaker_state;
+
+/* |id|'s breaker at |now|; |until| gets the open deadline (0 when closed),
+ * |times| how often it opened recently. One kv read. */
+sy_breaker_state sy_breaker_state_of(const sy_host *h, const char *id, sy_ms now, sy_ms *until,
+                                     int *times);
+
+/* Probes in flight to |id|. */
+double sy_breaker_probes(const sy_host *h, const char *id);
+
+/* Counts one more probe to |id| in flight (+1), or one fewer (-1). A probe
+ * that never reports back (a crashed instance) is forgotten after |ttl_ms|. */
+void sy_breaker_probe(const sy_host *h, const char *id, double delta, sy_ms ttl_ms);
+
+/* A failure of |id| that says something of its health (5xx, timeout,
+ * network, overload, malformed answer) at |now|. Counts it, and opens the
+ * breaker when |probe| failed, or when the consecutive failures or this
+ * minute's failure rate (over |attempts| this minute) reach |rel|'s
+ * thresholds and |may_open| (the group's share already open allows it).
+ * Returns the open deadline when it opened, else 0; |times| gets how often
+ * it has opened recently. */
+sy_ms sy_breaker_failure(const sy_host *h, const sy_reliability *rel, const char *id, sy_ms now,
+                         double attempts, bool probe, bool may_open, int *times);
+
+/* A success of |id|: the run of failures ends; a successful |probe|
+ * closes the breaker. Returns whether it closed it. */
+bool sy_breaker_success(const sy_host *h, const char *id, bool probe);
+
+/* Counts a request into the retry budget's window of |now|. */
+void sy_budget_request(const sy_host *h, const sy_reliability *rel, sy_ms now);
+
+/* Takes one retry (or hedge) from the budget of |now|'s window; false (and
+ * nothing taken) when it is spent. */
+bool sy_budget_take(const sy_host *h, const sy_reliability *rel, sy_ms now);
+
+/* Counts an attempt of |id| the provider accepted (not a 429 or overload). */
+void sy_throttle_accept(const sy_host *h, const char *id, sy_ms now);
+
+/* The SRE book's rejection probability for |id| at |now| over this and
+ * the last minute: max(0, (attempts - k x accepts) / (attempts + 1)); 0
+ * below |min_requests| attempts. */
+double sy_throttle_p(const sy_host *h, const char *id, double k, double min_requests, sy_ms now);
+
 /* ---- what this instance observes of a deployment, never shared ----
  * Latency is a local fact (another instance may sit elsewhere on the
  * network), and a provider's rate-limit headers are read from this
@@ -107,6 +166,8 @@ typedef struct sy_observed {
    * -1 when the provider did not say. */
   double rl_requests, rl_tokens;
   sy_ms rl_requests_reset, rl_tokens_reset;
+  sy_ms rejected_at;  /* its last 429 or overload: throttling is worth computing */
+  sy_ms recovered_at; /* when its last cooldown or open breaker ended: slow start */
 } sy_observed;
 
 void sy_observed_init(sy_observed *o);

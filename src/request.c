@@ -35,6 +35,7 @@ typedef struct attempt {
   int timer_armed;
   int first_token_armed; /* streams: the stream_timeout until content */
   int in_flight;         /* sent and counted in the deployment's usage */
+  int probe;             /* sent to a half-open breaker: its answer decides */
   sy_buf headers;
   sy_buf body;
   sy_stream *stream; /* a 2xx answer to a streamed request */
@@ -68,6 +69,7 @@ struct request {
   size_t nadhocs;
   attempt *cur;
   int deadline_armed, backoff_armed;
+  int budget_denied;             /* the retry budget said no: no more retries */
   int committed;                 /* a stream has sent its first chunk: no retry after this */
   int embeddings;                /* an embeddings request rather than a chat one */
   const sy_deployment *last_dep; /* where the last attempt went */
@@ -251,6 +253,7 @@ static void attempt_over(sy_router *r, attempt *a, sy_ms now, double tokens) {
   if (!a->in_flight) return;
   a->in_flight = 0;
   sy_health_attempt_over(&r->host, a->dep->id, now, tokens);
+  if (a->probe) sy_breaker_probe(&r->host, a->dep->id, -1, 0);
   sy_observed *o = observed_of(r, a->dep);
   if (o) o->outstanding--;
 }
@@ -565,7 +568,8 @@ static int has_fallbacks(const sy_router *r, const request *q) {
 
 static void after_failure(sy_router *r, request *q, sy_ms now);
 
-static void start_attempt(sy_router *r, request *q, int index, sy_ms now) {
+static void start_attempt(sy_router *r, request *q, sy_pick p, sy_ms now) {
+  int index = p.index;
   const sy_deployment *d = q->group->deps[index];
   attempt *a = sy_calloc(1, sizeof *a);
   int32_t id = a ? map_add(r, a, 1) : SY_ERR_NOMEM;
@@ -631,6 +635,15 @@ static void start_attempt(sy_router *r, request *q, int index, sy_ms now) {
   }
   sy_health_attempt_sent(&r->host, d->id, now);
   a->in_flight = 1;
+  if (p.probe) {
+    /* Counted until its answer, or for as long as an attempt can last. */
+    a->probe = 1;
+    sy_breaker_probe(&r->host, d->id, 1, limit > 0 ? limit : r->cfg->settings.timeout_ms);
+    sy_buf *e = ev_begin(r, now, "probe", q->id);
+    ev_str(e, "deployment", d->id);
+    ev_str(e, "group", q->group->name);
+    ev_end(r);
+  }
   sy_observed *o = observed_of(r, d);
   if (o) {
     o->outstanding++;
@@ -666,6 +679,56 @@ static void update_health(sy_router *r, request *q, const sy_deployment *d, sy_c
   ev_end(r);
 }
 
+/* Whether the group's share of open breakers allows one more (at least
+ * one always may open): a few reads, only when a breaker is about to open. */
+static int may_open(sy_router *r, const sy_group *g, sy_ms now) {
+  double limit = r->cfg->settings.rel.max_ejection_percent / 100 * (double)g->ndeps;
+  size_t open = 0;
+  for (size_t i = 0; i < g->ndeps; i++) {
+    sy_ms until;
+    int times;
+    open += sy_breaker_state_of(&r->host, g->deps[i]->id, now, &until, &times) == SY_BREAKER_OPEN;
+  }
+  return open == 0 || (double)(open + 1) <= limit;
+}
+
+/* The breaker and the throttle learn how an attempt of |d| ended (class
+ * |c|; |probe|: it was sent to a half-open breaker). Only failures that
+ * took the deployment's time count against it; anything else it answered
+ * shows it alive. */
+static void breaker_after(sy_router *r, request *q, const sy_deployment *d, sy_class c, int probe,
+                          sy_ms now) {
+  const sy_reliability *rel = &r->cfg->settings.rel;
+  int rejected = c == SY_CLASS_RATE_LIMIT || c == SY_CLASS_OVERLOADED;
+  sy_observed *o = observed_of(r, d);
+  if (o && rejected) o->rejected_at = now;
+  if (rel->throttle && !rejected) sy_throttle_accept(&r->host, d->id, now);
+  if (!rel->breaker) return;
+  if (c == SY_CLASS_OK || !took_its_time(c)) {
+    if (!sy_breaker_success(&r->host, d->id, probe)) return;
+    sy_buf *b = ev_begin(r, now, "breaker_close", q->id);
+    ev_str(b, "deployment", d->id);
+    ev_end(r);
+    return;
+  }
+  /* As with cooldowns: a lone deployment is worth ejecting only when its
+   * group has fallbacks to send the traffic to. */
+  int allowed = (q->group->ndeps >= 2 || has_fallbacks(r, q)) && may_open(r, q->group, now);
+  int times;
+  double attempts = sy_health_usage_of(&r->host, d->id, SY_USAGE_RPM, now);
+  sy_ms until =
+      sy_breaker_failure(&r->host, rel, d->id, now, attempts, probe && allowed, allowed, &times);
+  if (!until) return;
+  if (o) o->recovered_at = until;
+  sy_buf *b = ev_begin(r, now, "breaker_open", q->id);
+  ev_str(b, "deployment", d->id);
+  ev_str(b, "group", q->group->name);
+  ev_str(b, "reason", sy_class_name(c));
+  ev_num(b, "until", until);
+  ev_num(b, "times", times);
+  ev_end(r);
+}
+
 /* The attempt |a| ended with |o|: record it, update health, then decide. */
 static void attempt_done(sy_router *r, attempt *a, sy_outcome *o, sy_ms now) {
   request *q = a->req;
@@ -688,11 +751,13 @@ static void attempt_done(sy_router *r, attempt *a, sy_outcome *o, sy_ms now) {
   ev_num(b, "latency_ms", latency);
   ev_end(r);
 
+  int probe = a->probe;
   attempt_over(r, a, now, o->prompt_tokens + o->completion_tokens);
   sy_observed *seen = observed_of(r, d);
   /* Slowness is what latency routing avoids: answers and the failures that
    * took the deployment's time count; refusals of the request do not. */
   if (seen && took_its_time(o->cls)) sy_observe_latency(seen, latency, now, false);
+  breaker_after(r, q, d, o->cls, probe, now);
   if (o->cls == SY_CLASS_OK)
     q->cost = o->prompt_tokens * d->input_cost_per_token +
               o->completion_tokens * d->output_cost_per_token;
@@ -800,7 +865,7 @@ static sy_pick pick_in_group(sy_router *r, request *q, const uint8_t *mask1, con
 
 /* The name of what left a pick empty, for events. */
 static const char *block_name(sy_pick_block b) {
-  static const char *const names[] = {"cooling", "too_small", "over_limit", "no_tag"};
+  static const char *const names[] = {"cooling", "too_small", "over_limit", "no_tag", "throttled"};
   return names[b];
 }
 
@@ -828,6 +893,14 @@ static void set_blocked(request *q, sy_pick p, sy_ms now) {
     q->last_retry_after = (floor(now / SY_USAGE_WINDOW_MS) + 1) * SY_USAGE_WINDOW_MS - now;
     sy_buf_printf(&q->last_msg,
                   "every deployment of model group '%s' is at its rpm or tpm limit this minute", g);
+    break;
+  case SY_PICK_THROTTLED:
+    q->last_cls = SY_CLASS_RATE_LIMIT;
+    q->last_retry_after = 1000;
+    sy_buf_printf(&q->last_msg,
+                  "shed by adaptive throttling: the deployments of model group '%s' have been "
+                  "answering 429 or overloaded",
+                  g);
     break;
   case SY_PICK_NO_TAG:
     q->last_cls = SY_CLASS_BAD_REQUEST;
@@ -900,9 +973,23 @@ static int try_fallback(sy_router *r, request *q, sy_class c, sy_ms now) {
     ev_end(r);
     if (p.index < 0) continue;
     q->hops++;
-    start_attempt(r, q, p.index, now);
+    start_attempt(r, q, p, now);
     return 1;
   }
+  return 0;
+}
+
+/* Whether a retry (or hedge) of |q| may start: the retry budget takes one
+ * from the fleet's window, or says no (once per request, with an event):
+ * then the request falls back or fails fast instead of retrying. */
+static int budget_allows(sy_router *r, request *q, sy_ms now) {
+  const sy_reliability *rel = &r->cfg->settings.rel;
+  if (!rel->budget || q->budget_denied) return !q->budget_denied;
+  if (sy_budget_take(&r->host, rel, now)) return 1;
+  q->budget_denied = 1;
+  sy_buf *b = ev_begin(r, now, "retry_denied", q->id);
+  ev_str(b, "reason", "retry_budget");
+  ev_end(r);
   return 0;
 }
 
@@ -917,15 +1004,15 @@ static void after_failure(sy_router *r, request *q, sy_ms now) {
   int can_retry = q->retries < limit;
   if (can_retry) {
     sy_pick p = pick_in_group(r, q, q->tried, q->banned, now);
-    if (p.index >= 0) {
+    if (p.index >= 0 && budget_allows(r, q, now)) {
       q->retries++;
-      start_attempt(r, q, p.index, now);
+      start_attempt(r, q, p, now);
       return;
     }
   }
   if (try_fallback(r, q, c, now)) return;
-  if (!can_retry) {
-    fail(r, q, now, NULL);
+  if (!can_retry || q->budget_denied) {
+    fail(r, q, now, q->budget_denied ? "the retry budget is spent" : NULL);
     return;
   }
   sy_ms wait = sy_policy_backoff_ms(s, q->retries, q->last_retry_after, sy_rng_unit(&r->rng));
@@ -943,6 +1030,10 @@ static void after_failure(sy_router *r, request *q, sy_ms now) {
   }
   if (now + wait >= q->deadline) {
     fail(r, q, now, "the deadline would pass before the next retry");
+    return;
+  }
+  if (!budget_allows(r, q, now)) {
+    fail(r, q, now, "the retry budget is spent");
     return;
   }
   sy_buf *b = ev_begin(r, now, "backoff", q->id);
@@ -963,7 +1054,7 @@ static void backoff_done(sy_router *r, request *q, sy_ms now) {
     return;
   }
   q->retries++;
-  start_attempt(r, q, p.index, now);
+  start_attempt(r, q, p, now);
 }
 
 /* ---------- entry points ---------- */
@@ -1284,13 +1375,14 @@ static int32_t begin(sy_router *r, const char *body, size_t len, int embeddings,
     }
     return id;
   }
+  if (r->cfg->settings.rel.budget) sy_budget_request(&r->host, &r->cfg->settings.rel, now);
   q->deadline = now + timeout_ms;
   q->deadline_armed = 1;
   timer_arm(r, id, TIMER_DEADLINE, timeout_ms);
 
   sy_pick p = pick_in_group(r, q, NULL, NULL, now);
   if (p.index >= 0) {
-    start_attempt(r, q, p.index, now);
+    start_attempt(r, q, p, now);
     return id;
   }
   set_blocked(q, p, now);

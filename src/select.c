@@ -13,8 +13,10 @@ enum {
   AVAILABLE = 1, /* not excluded, not cooling */
   TAG_MATCH = 2, /* has the request's tags */
   TAG_DEFAULT = 4,
-  KEPT = 8,   /* passed the pre-call checks */
-  HINTED = 16 /* the provider said it has no room left */
+  KEPT = 8,    /* passed the pre-call checks */
+  HINTED = 16, /* the provider said it has no room left */
+  PROBE = 32,  /* its breaker is half-open: an attempt is a probe */
+  OPEN = 64    /* its breaker is open: used only in panic */
 };
 
 /* The order tier of a deployment: unset sorts after every set order. */
@@ -38,7 +40,7 @@ static uint8_t tag_bits(const sy_deployment *d, const sy_pick_ctx *c) {
   return bits;
 }
 
-static const sy_observed *observed(const sy_pick_ctx *c, const sy_deployment *d) {
+static sy_observed *observed(const sy_pick_ctx *c, const sy_deployment *d) {
   return c->observed && d->index >= 0 ? &c->observed[d->index] : NULL;
 }
 
@@ -72,18 +74,29 @@ static weight_basis basis_of(const sy_group *g, const uint8_t *cand) {
   return any_weight ? BY_WEIGHT : all_rpm ? BY_RPM : all_tpm ? BY_TPM : BY_UNIFORM;
 }
 
+/* Slow start: the share of its weight a deployment back from a cooldown
+ * or an open breaker has regained, 1 when it is not ramping. */
+static double ramp(const sy_deployment *d, const sy_pick_ctx *c) {
+  const sy_reliability *rel = &c->settings->rel;
+  const sy_observed *o = observed(c, d);
+  if (!rel->slow_start || !o || o->recovered_at <= 0 || c->now < o->recovered_at) return 1;
+  double t = (c->now - o->recovered_at) / rel->slow_start_ms;
+  if (t >= 1) return 1;
+  return t > rel->slow_start_min_weight ? t : rel->slow_start_min_weight;
+}
+
 /* A weighted draw among the candidates but |skip| (-1: none). */
 static int weighted(const sy_group *g, const uint8_t *cand, weight_basis basis, int skip,
-                    sy_rng *rng) {
+                    const sy_pick_ctx *c) {
   double total = 0;
   for (size_t i = 0; i < g->ndeps; i++)
-    if (cand[i] && (int)i != skip) total += weight_of(g->deps[i], basis);
-  double target = sy_rng_unit(rng) * total;
+    if (cand[i] && (int)i != skip) total += weight_of(g->deps[i], basis) * ramp(g->deps[i], c);
+  double target = sy_rng_unit(c->rng) * total;
   int pick = -1;
   for (size_t i = 0; i < g->ndeps; i++) {
     if (!cand[i] || (int)i == skip) continue;
     pick = (int)i; /* the last candidate absorbs rounding */
-    double w = weight_of(g->deps[i], basis);
+    double w = weight_of(g->deps[i], basis) * ramp(g->deps[i], c);
     if (target < w) break;
     target -= w;
   }
@@ -146,9 +159,9 @@ static int lowest(const sy_group *g, const uint8_t *cand, const sy_pick_ctx *c) 
  * by weight. */
 static int two_choices(const sy_group *g, const uint8_t *cand, size_t n, const sy_pick_ctx *c) {
   weight_basis basis = basis_of(g, cand);
-  int a = weighted(g, cand, basis, -1, c->rng);
+  int a = weighted(g, cand, basis, -1, c);
   if (n < 2) return a;
-  int b = weighted(g, cand, basis, a, c->rng);
+  int b = weighted(g, cand, basis, a, c);
   return score(g->deps[b], c) < score(g->deps[a], c) ? b : a;
 }
 
@@ -162,44 +175,81 @@ static int over_limit(const sy_deployment *d, const sy_pick_ctx *c) {
 sy_pick sy_select_pick(const sy_group *g, const uint8_t *exclude, uint8_t *scratch,
                        const sy_pick_ctx *c) {
   const sy_settings *s = c->settings;
-  sy_pick pick = {-1, 0, 0, SY_PICK_COOLING};
-  /* Pass 1: available (not excluded, not cooling), and the tag bits. */
-  size_t available = 0, matching = 0, defaults = 0;
+  sy_pick pick = {-1, 0, 0, SY_PICK_COOLING, 0};
+  /* Pass 1: available (not excluded, not cooling, breaker not open), and
+   * the tag bits. A half-open breaker takes a probe while it has room. */
+  const sy_reliability *rel = &s->rel;
+  size_t available = 0, opened = 0, matching = 0, defaults = 0;
   for (size_t i = 0; i < g->ndeps; i++) {
+    const sy_deployment *d = g->deps[i];
+    sy_observed *o = observed(c, d);
     scratch[i] = 0;
     if (exclude && exclude[i]) continue;
-    sy_ms until = sy_health_cooling_until(c->host, g->deps[i]->id, c->now);
+    sy_ms until = sy_health_cooling_until(c->host, d->id, c->now);
+    int times;
+    sy_breaker_state st = SY_BREAKER_CLOSED;
+    if (!until && rel->breaker) st = sy_breaker_state_of(c->host, d->id, c->now, &until, &times);
     if (until > 0) {
+      if (o && until > o->recovered_at) o->recovered_at = until; /* slow start from there */
       if (pick.earliest_end == 0 || until < pick.earliest_end) pick.earliest_end = until;
+    }
+    uint8_t tags = s->enable_tag_filtering ? tag_bits(d, c) : 0;
+    if (st == SY_BREAKER_OPEN) {
+      scratch[i] = OPEN | tags;
+      opened++;
       continue;
     }
-    scratch[i] = AVAILABLE | (s->enable_tag_filtering ? tag_bits(g->deps[i], c) : 0);
+    if (until > 0) continue;
+    if (st == SY_BREAKER_HALF_OPEN && sy_breaker_probes(c->host, d->id) >= rel->half_open_requests)
+      continue; /* its probe is out: the rest wait for its answer */
+    scratch[i] = AVAILABLE | tags | (st == SY_BREAKER_HALF_OPEN ? PROBE : 0);
     available++;
-    matching += (scratch[i] & TAG_MATCH) != 0;
-    defaults += (scratch[i] & TAG_DEFAULT) != 0;
+  }
+  /* Panic (Envoy): with too little of the group left, open breakers are
+   * ignored rather than overloading the rest. Cooldowns are not: those
+   * are a provider's own word (429) or LiteLLM's rule. */
+  if (opened && available < rel->panic_percent / 100 * (double)(available + opened)) {
+    for (size_t i = 0; i < g->ndeps; i++)
+      if (scratch[i] & OPEN) scratch[i] = (uint8_t)((scratch[i] & ~OPEN) | AVAILABLE);
+    available += opened;
+  }
+  for (size_t i = 0; i < g->ndeps; i++) {
+    matching += (scratch[i] & (AVAILABLE | TAG_MATCH)) == (AVAILABLE | TAG_MATCH);
+    defaults += (scratch[i] & (AVAILABLE | TAG_DEFAULT)) == (AVAILABLE | TAG_DEFAULT);
   }
   if (!available) return pick;
   uint8_t need = AVAILABLE;
   if (s->enable_tag_filtering && c->ntags) need = matching ? TAG_MATCH : TAG_DEFAULT;
   if (s->enable_tag_filtering && !c->ntags && defaults) need = TAG_DEFAULT;
-  if (need != AVAILABLE && !(need == TAG_MATCH ? matching : defaults)) {
+  need |= AVAILABLE;
+  if (need != AVAILABLE && !((need & TAG_MATCH) ? matching : defaults)) {
     pick.block = SY_PICK_NO_TAG;
     return pick;
   }
   /* Pass 2: pre-call checks and the providers' hints; the best tier with
    * and without the hinted ones. */
   int windows = s->enable_pre_call_checks, limits = windows || s->strategy == SY_STRATEGY_USAGE;
-  size_t kept = 0, hinted = 0, too_small = 0;
+  size_t kept = 0, hinted = 0, too_small = 0, throttled = 0;
   int tier_clear = INT_MAX, tier_all = INT_MAX;
   for (size_t i = 0; i < g->ndeps; i++) {
     const sy_deployment *d = g->deps[i];
-    if (!(scratch[i] & need)) continue;
+    if ((scratch[i] & need) != need) continue;
     if (windows && d->max_input_tokens > 0 && c->prompt_tokens > d->max_input_tokens) {
       too_small++;
       continue;
     }
     if (limits && over_limit(d, c)) continue;
     const sy_observed *o = observed(c, d);
+    /* Adaptive throttling: worth its four reads only after a 429 or
+     * overload of this deployment in the last two minutes. */
+    if (rel->throttle && o && o->rejected_at > 0 &&
+        c->now - o->rejected_at < 2 * SY_USAGE_WINDOW_MS) {
+      double p = sy_throttle_p(c->host, d->id, rel->throttle_k, rel->throttle_min_requests, c->now);
+      if (p > 0 && sy_rng_unit(c->rng) < p) {
+        throttled++;
+        continue;
+      }
+    }
     int hint = o && sy_observed_exhausted(o, c->prompt_tokens, c->now);
     scratch[i] |= KEPT | (hint ? HINTED : 0);
     kept++;
@@ -208,7 +258,9 @@ sy_pick sy_select_pick(const sy_group *g, const uint8_t *exclude, uint8_t *scrat
     if (!hint && tier(d) < tier_clear) tier_clear = tier(d);
   }
   if (!kept) {
-    pick.block = too_small && too_small == available ? SY_PICK_TOO_SMALL : SY_PICK_OVER_LIMIT;
+    pick.block = too_small && too_small == available ? SY_PICK_TOO_SMALL
+                 : throttled                         ? SY_PICK_THROTTLED
+                                                     : SY_PICK_OVER_LIMIT;
     return pick;
   }
   /* The candidates: kept, of the best tier, hinted ones only when nothing else is left. */
@@ -217,16 +269,15 @@ sy_pick sy_select_pick(const sy_group *g, const uint8_t *exclude, uint8_t *scrat
   for (size_t i = 0; i < g->ndeps; i++) {
     int ok =
         (scratch[i] & KEPT) && (use_hinted || !(scratch[i] & HINTED)) && tier(g->deps[i]) == best;
-    scratch[i] = (uint8_t)ok;
+    scratch[i] = ok ? (uint8_t)(1 | (scratch[i] & PROBE)) : 0;
     n += (size_t)ok;
   }
   pick.healthy = (int)n;
   switch (s->strategy) {
-  case SY_STRATEGY_SHUFFLE:
-    pick.index = weighted(g, scratch, basis_of(g, scratch), -1, c->rng);
-    break;
+  case SY_STRATEGY_SHUFFLE: pick.index = weighted(g, scratch, basis_of(g, scratch), -1, c); break;
   case SY_STRATEGY_P2C: pick.index = two_choices(g, scratch, n, c); break;
   default: pick.index = lowest(g, scratch, c); break;
   }
+  pick.probe = pick.index >= 0 && (scratch[pick.index] & PROBE);
   return pick;
 }

@@ -2,7 +2,10 @@
  *
  * Filters first, then the strategy, in passes over the group's deployments
  * (O(n), allocating nothing: the caller lends the scratch bytes):
- *  1. Not excluded by the caller, not cooling down.
+ *  1. Not excluded by the caller, not cooling down, circuit breaker not
+ *     open (circuit_breaker): a half-open one only while its probe slots
+ *     (fleet-wide) have room. Panic: when fewer than panic_threshold % of
+ *     the group would be left, open breakers are ignored.
  *  2. Tags (enable_tag_filtering): a request with metadata.tags goes to the
  *     deployments having any of them (all of them when
  *     tag_filtering_match_any is false), else to those tagged "default";
@@ -13,6 +16,9 @@
  *     (enable_pre_call_checks only); a deployment whose rpm or tpm would be
  *     exceeded this minute by one more request of the estimated tokens
  *     (fleet-wide counts, health.h) skips it.
+ *     Adaptive throttling: a deployment that answered 429 or overloaded in
+ *     the last two minutes is shed with the SRE book's probability
+ *     (health.h), independently per request.
  *  4. Provider hints: a deployment whose last rate-limit headers said it
  *     has no room left before its reset is passed over while another
  *     candidate remains (it would answer 429; if nothing else is left it is
@@ -21,7 +27,8 @@
  *  6. The strategy, among that tier:
  *     simple-shuffle  weighted random: by `weight` when any candidate has
  *                     one (missing counts 1), else by `rpm` when all have
- *                     one, else by `tpm` likewise, else uniform;
+ *                     one, else by `tpm` likewise, else uniform; a
+ *                     deployment in slow start counts a share of it;
  *     usage-based     the fewest tokens used this minute (ties random);
  *     least-busy      the fewest attempts in flight, fleet-wide (ties random);
  *     latency-based   uniform among those whose mean latency (of the last
@@ -51,7 +58,8 @@ typedef enum sy_pick_block {
   SY_PICK_COOLING = 0, /* every candidate is cooling (or excluded) */
   SY_PICK_TOO_SMALL,   /* the prompt is larger than every healthy one's window */
   SY_PICK_OVER_LIMIT,  /* every healthy one is at its rpm/tpm this minute */
-  SY_PICK_NO_TAG       /* no deployment has the request's tags (nor "default") */
+  SY_PICK_NO_TAG,      /* no deployment has the request's tags (nor "default") */
+  SY_PICK_THROTTLED    /* adaptive throttling shed it from every healthy one */
 } sy_pick_block;
 
 typedef struct sy_pick {
@@ -60,6 +68,7 @@ typedef struct sy_pick {
   sy_ms earliest_end;  /* among the not excluded but cooling ones, the
                           earliest cooldown end; 0 when none is cooling */
   sy_pick_block block; /* when index is -1: the filter that left none */
+  int probe;           /* the pick's breaker is half-open: the attempt probes it */
 } sy_pick;
 
 /* What a pick needs to know besides the group. All borrowed. */
@@ -68,11 +77,12 @@ typedef struct sy_pick_ctx {
   const sy_host *host; /* its kv store holds cooldowns and usage */
   sy_ms now;
   sy_rng *rng;
-  const sy_observed *observed; /* per config deployment (sy_deployment.index);
-                                  NULL: nothing observed */
-  double prompt_tokens;        /* estimated, for windows and tpm headroom */
-  int stream;                  /* latency-based prefers first-token samples */
-  char *const *tags;           /* the request's metadata.tags; NULL when none */
+  sy_observed *observed; /* per config deployment (sy_deployment.index), NULL:
+                            nothing observed; a pick notes cooldowns it sees
+                            (for slow start) */
+  double prompt_tokens;  /* estimated, for windows and tpm headroom */
+  int stream;            /* latency-based prefers first-token samples */
+  char *const *tags;     /* the request's metadata.tags; NULL when none */
   size_t ntags;
 } sy_pick_ctx;
 

@@ -643,8 +643,29 @@ static void test_routing_settings(void) {
   T_EQ_INT(s->fallback_chains.rules[0].ntargets, 2);
   T_EQ_STR(s->fallback_chains.rules[0].targets[1], "nowhere");
   T_EQ_STR(s->fallback_chains.rules[1].targets[0], "g");
+  /* the mechanisms: on by default with their documented defaults */
+  T_CHECK(s->rel.budget && s->rel.breaker && s->rel.throttle && s->rel.slow_start);
+  T_EQ_DBL(s->rel.budget_percent, 20);
+  T_EQ_INT(s->rel.breaker_consecutive, 5);
+  T_EQ_DBL(s->rel.max_ejection_percent, 10);
+  T_EQ_DBL(s->rel.hedge_delay_ms, 0);
   /* a chain's missing group is warned about, as in fallbacks */
   T_CHECK(strstr(warned, "router_settings.fallback_chains.fast_cheap[1]") != NULL);
+  sy_config_free(cfg);
+  cfg = parse("{'router_settings':{'retry_budget':false,'circuit_breaker':{'consecutive_failures':"
+              "3,'open_time':5,'colour':1},'adaptive_throttling':{'k':1.5},'slow_start':false,"
+              "'hedging':{'delay':1.5}}}",
+              NULL);
+  T_CHECK(cfg != NULL);
+  if (!cfg) return;
+  s = &cfg->settings;
+  T_CHECK(!s->rel.budget && s->rel.breaker && s->rel.throttle && !s->rel.slow_start);
+  T_EQ_INT(s->rel.breaker_consecutive, 3);
+  T_EQ_DBL(s->rel.breaker_open_ms, 5000);
+  T_EQ_DBL(s->rel.breaker_max_open_ms, 300000);
+  T_EQ_DBL(s->rel.throttle_k, 1.5);
+  T_EQ_DBL(s->rel.hedge_delay_ms, 1500);
+  T_CHECK(strstr(warned, "router_settings.circuit_breaker.colour") != NULL);
   sy_config_free(cfg);
 }
 
@@ -838,6 +859,15 @@ static void test_errors(void) {
        "router_settings.fallback_chains.fast: expected a non-empty list of model groups"},
       {"{'router_settings':{'fallback_chains':{'fast':['a',3]}}}",
        "router_settings.fallback_chains.fast[1]: expected a model group name"},
+      {"{'router_settings':{'retry_budget':{'percent':150}}}",
+       "router_settings.retry_budget.percent: expected a number from 0 to 100"},
+      {"{'router_settings':{'circuit_breaker':{'failure_rate':2}}}",
+       "router_settings.circuit_breaker.failure_rate: expected a number from 0 to 1"},
+      {"{'router_settings':{'circuit_breaker':'on'}}",
+       "router_settings.circuit_breaker: expected true, false or an object"},
+      {"{'router_settings':{'hedging':[1]}}", "router_settings.hedging: expected {delay: seconds}"},
+      {"{'router_settings':{'slow_start':{'window':0}}}",
+       "router_settings.slow_start.window: expected a number of seconds above 0"},
       {"{'router_settings':{'enable_tag_filtering':'yes'}}",
        "router_settings.enable_tag_filtering: expected true or false"},
       /* one line, whatever the key holds; the first error wins */

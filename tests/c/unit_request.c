@@ -745,6 +745,157 @@ static void test_p2c_moves_off_slow(void) {
   sim_free(&s);
 }
 
+/* The retry budget: retries at most percent of the window's requests (or
+ * the floor); past it, failures fail fast instead of retrying. */
+static void test_retry_budget(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("g", "a", ",\"order\":1") "," DEP(
+                "g", "b", ",\"order\":2") "],"
+                                          "\"router_settings\":{\"disable_cooldowns\":true,"
+                                          "\"circuit_breaker\":false,"
+                                          "\"retry_budget\":{\"percent\":20,\"min_per_second\":0.1,"
+                                          "\"window\":10}}}");
+  sim_upstream_add(&s, "a", NULL, 0, &E503);
+  sim_upstream_add(&s, "b", NULL, 0, &OK);
+  int ok = 0;
+  for (int i = 0; i < 10; i++) {
+    int32_t id = sim_begin(&s, CHAT("g"));
+    sim_run(&s, 100);
+    ok += strstr(delivered(&s, id), "\"status\":200") != NULL;
+  }
+  /* 10 requests: 20 % is 2 retries (the floor is 1); the other 8 fail fast */
+  T_EQ_INT(ok, 2);
+  T_EQ_INT(sim_count_events(&s, "retry_denied"), 8);
+  T_EQ_INT(fetches_to(&s, "b"), 2);
+  T_CONTAINS(sim_delivery_of(&s, 10, NULL), "the retry budget is spent");
+  /* A new window, a new budget. */
+  sim_advance(&s, 10000);
+  int32_t id = sim_begin(&s, CHAT("g"));
+  sim_run(&s, 100);
+  T_CONTAINS(delivered(&s, id), "\"status\":200");
+  sim_free(&s);
+}
+
+/* The circuit breaker: opens after consecutive failures, then one probe at
+ * a time; a failed probe opens it longer, a good one closes it. */
+static void test_circuit_breaker(void) {
+  sim s;
+  start(&s,
+        "{\"model_list\":[" DEP("g", "a", ",\"order\":1") "," DEP(
+            "g", "b",
+            ",\"order\":2") "],"
+                            "\"router_settings\":{\"disable_cooldowns\":true,\"circuit_breaker\":{"
+                            "\"consecutive_failures\":3,\"open_time\":10,\"max_open_time\":15,"
+                            "\"max_ejection_percent\":50}}}");
+  /* a fails 3 times (the breaker opens) and once more (the first probe) */
+  const sim_answer fails[] = {E503, E503, E503, E503};
+  sim_upstream_add(&s, "a", fails, 4, &OK);
+  sim_upstream_add(&s, "b", NULL, 0, &OK);
+  for (int i = 0; i < 6; i++) {
+    int32_t id = sim_begin(&s, CHAT("g"));
+    sim_run(&s, 100);
+    T_CONTAINS(delivered(&s, id), "\"deployment\":\"b\"");
+  }
+  T_EQ_INT(fetches_to(&s, "a"), 3); /* open after the third: the rest went to b */
+  T_EQ_INT(sim_count_events(&s, "breaker_open"), 1);
+  T_CONTAINS(s.events.data, "\"deployment\":\"a\",\"group\":\"g\",\"reason\":\"server\"");
+  /* Half-open after 10 s: one probe, which fails: open again, for 15 s (2 x 10 capped). */
+  sim_advance(&s, 10000);
+  int32_t id = sim_begin(&s, CHAT("g"));
+  sim_run(&s, 100);
+  T_CONTAINS(delivered(&s, id), "\"deployment\":\"b\"");
+  T_EQ_INT(sim_count_events(&s, "probe"), 1);
+  T_EQ_INT(fetches_to(&s, "a"), 4);
+  T_EQ_DBL(json_num_after(strstr(s.events.data, "\"times\":2") - 40, "\"until\":"),
+           s.now - 10 + 15000);
+  sim_advance(&s, 14000);
+  id = sim_begin(&s, CHAT("g"));
+  sim_run(&s, 100);
+  T_EQ_INT(fetches_to(&s, "a"), 4); /* still open */
+  /* Healthy again: the next probe closes it, and a serves as before. */
+  sim_advance(&s, 1000);
+  for (int i = 0; i < 3; i++) {
+    id = sim_begin(&s, CHAT("g"));
+    sim_run(&s, 100);
+    T_CONTAINS(delivered(&s, id), "\"deployment\":\"a\"");
+  }
+  T_EQ_INT(sim_count_events(&s, "breaker_close"), 1);
+  sim_free(&s);
+}
+
+/* Never more than max_ejection_percent of a group open (one always may);
+ * under panic_threshold of the group left, open breakers are ignored. */
+static void test_ejection_limits(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("g", "a", "") "," DEP("g", "b", "") "," DEP(
+                "g", "c", "") "],"
+                              "\"router_settings\":{\"disable_cooldowns\":true,\"num_retries\":0,"
+                              "\"circuit_breaker\":{\"consecutive_failures\":1}}}");
+  sim_upstream_add(&s, "a", NULL, 0, &E503);
+  sim_upstream_add(&s, "b", NULL, 0, &E503);
+  sim_upstream_add(&s, "c", NULL, 0, &E503);
+  for (int i = 0; i < 20; i++) {
+    sim_begin(&s, CHAT("g"));
+    sim_run(&s, 100);
+  }
+  T_EQ_INT(sim_count_events(&s, "breaker_open"), 1); /* 10 % of 3: just the one */
+  sim_free(&s);
+  /* panic_threshold 60: with one of two open, 50 % is left: ignore it. */
+  start(&s,
+        "{\"model_list\":[" DEP("g", "a", ",\"order\":1") "," DEP(
+            "g", "b",
+            ",\"order\":2") "],"
+                            "\"router_settings\":{\"disable_cooldowns\":true,\"circuit_breaker\":{"
+                            "\"consecutive_failures\":1,\"panic_threshold\":60}}}");
+  sim_upstream_add(&s, "a", NULL, 0, &E503);
+  sim_upstream_add(&s, "b", NULL, 0, &OK);
+  for (int i = 0; i < 4; i++) {
+    sim_begin(&s, CHAT("g"));
+    sim_run(&s, 100);
+  }
+  T_EQ_INT(sim_count_events(&s, "breaker_open"), 1);
+  T_EQ_INT(fetches_to(&s, "a"), 4); /* open, but in panic it still gets its order-1 traffic */
+  sim_free(&s);
+}
+
+/* Adaptive throttling: a lone deployment answering 429 (no cooldown, no
+ * fallback) is shed locally with the SRE book's probability once it has
+ * seen min_requests, instead of being sent every request. */
+static void test_adaptive_throttling(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("g", "a", "") "],"
+                                                  "\"router_settings\":{\"num_retries\":0}}");
+  sim_answer limited = {429, 10, NULL, ERR_429};
+  sim_upstream_add(&s, "a", NULL, 0, &limited);
+  int shed = 0;
+  for (int i = 0; i < 100; i++) {
+    int32_t id = sim_begin(&s, CHAT("g"));
+    sim_run(&s, 100);
+    const char *d = delivered(&s, id);
+    T_CONTAINS(d, "\"status\":429");
+    shed += strstr(d, "shed by adaptive throttling") != NULL;
+  }
+  /* 20 go out before it starts; after that, with no accepts, each is sent
+   * with probability 1 / (requests + 1): a handful more in 80. */
+  int sent = fetches_to(&s, "a");
+  if (sent < 20 || sent > 30) fprintf(stderr, "  throttled test: %d sent\n", sent);
+  T_CHECK(sent >= 20 && sent <= 30);
+  T_EQ_INT(shed, 100 - fetches_to(&s, "a"));
+  sim_free(&s);
+  /* Off: every request reaches it. */
+  start(&s,
+        "{\"model_list\":[" DEP(
+            "g", "a", "") "],"
+                          "\"router_settings\":{\"num_retries\":0,\"adaptive_throttling\":false}}");
+  sim_upstream_add(&s, "a", NULL, 0, &limited);
+  for (int i = 0; i < 100; i++) {
+    sim_begin(&s, CHAT("g"));
+    sim_run(&s, 100);
+  }
+  T_EQ_INT(fetches_to(&s, "a"), 100);
+  sim_free(&s);
+}
+
 /* Usage a fleet shares through the store: attempts in flight (an aborted
  * one included), attempts and tokens per calendar minute. */
 static void test_usage_counters(void) {
@@ -831,6 +982,10 @@ static void test_embeddings(void) {
 void suite_request(void) {
   test_embeddings();
   test_usage_counters();
+  test_retry_budget();
+  test_circuit_breaker();
+  test_ejection_limits();
+  test_adaptive_throttling();
   test_pre_call_context_window();
   test_usage_limits();
   test_request_tags();

@@ -374,7 +374,65 @@ static void test_provider_hints(void) {
   sim_free(&f.s);
 }
 
+/* Slow start: a deployment back from a cooldown regains its weight
+ * linearly over the window, from min_weight. */
+static void test_slow_start(void) {
+  fixture f;
+  setup(&f, 2);
+  f.st.rel.slow_start = true;
+  f.st.rel.slow_start_ms = 30000;
+  f.st.rel.slow_start_min_weight = 0.1;
+  sy_health_cool(&f.s.host, "a", 0, 1000, SY_CLASS_SERVER);
+  int c[N];
+  draw(&f, NULL, c); /* cooling: all to b, and the pick notes when a is back */
+  T_EQ_INT(c[1], 10000);
+  sim_advance(&f.s, 1000 + 3000); /* 3 s back: 10 % (the floor) */
+  draw(&f, NULL, c);
+  T_CHECK(fabs(c[0] - 10000.0 * 0.1 / 1.1) < 200);
+  sim_advance(&f.s, 12000); /* 15 s back: half its weight */
+  draw(&f, NULL, c);
+  T_CHECK(fabs(c[0] - 10000.0 * 0.5 / 1.5) < 250);
+  sim_advance(&f.s, 15000); /* the window is over */
+  draw(&f, NULL, c);
+  T_CHECK(fabs(c[0] - 5000.0) < 250);
+  sim_free(&f.s);
+}
+
+/* Breakers as a pick sees them: open ones skipped, a half-open one while
+ * its probe slot is free, and the pick says it probes. */
+static void test_breaker_states(void) {
+  fixture f;
+  setup(&f, 2);
+  f.st.rel.breaker = true;
+  f.st.rel.breaker_consecutive = 1;
+  f.st.rel.breaker_open_ms = 1000;
+  f.st.rel.breaker_max_open_ms = 5000;
+  f.st.rel.half_open_requests = 1;
+  int times;
+  T_EQ_DBL(sy_breaker_failure(&f.s.host, &f.st.rel, "a", 0, 1, false, true, &times), 1000);
+  T_EQ_INT(times, 1);
+  int c[N];
+  draw(&f, NULL, c);
+  T_EQ_INT(c[1], 10000);
+  sim_advance(&f.s, 1000);
+  uint8_t only_a[N] = {0, 1, 0, 0};
+  sy_pick p = pick(&f, only_a);
+  T_EQ_INT(p.index, 0);
+  T_CHECK(p.probe);
+  sy_breaker_probe(&f.s.host, "a", 1, 60000);
+  p = pick(&f, only_a); /* its probe is out */
+  T_EQ_INT(p.index, -1);
+  sy_breaker_probe(&f.s.host, "a", -1, 0);
+  T_CHECK(sy_breaker_success(&f.s.host, "a", true));
+  p = pick(&f, only_a);
+  T_EQ_INT(p.index, 0);
+  T_CHECK(!p.probe);
+  sim_free(&f.s);
+}
+
 void suite_select(void) {
+  test_slow_start();
+  test_breaker_states();
   test_weights();
   test_cooling_and_exclusion();
   test_order_tiers();
