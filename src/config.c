@@ -638,7 +638,8 @@ static const field throttle_fields[] = {R("k", F_NONNEG, throttle_k),
                                         R("min_requests", F_NONNEG, throttle_min_requests)};
 static const field slow_start_fields[] = {R("window", F_DEADLINE, slow_start_ms),
                                           R("min_weight", F_FRACTION, slow_start_min_weight)};
-static const field hedging_fields[] = {R("delay", F_DEADLINE, hedge_delay_ms)};
+static const field hedging_fields[] = {R("delay", F_DEADLINE, hedge_delay_ms),
+                                       R("percentile", F_PERCENT, hedge_percentile)};
 #undef R
 
 static const field *field_of(const field *t, size_t n, const char *name) {

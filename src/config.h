@@ -152,11 +152,15 @@ typedef struct sy_reliability {
   bool slow_start;
   sy_ms slow_start_ms;
   double slow_start_min_weight;
-  /* [hedging] when a request has no answer (a stream: no first token)
-   * after |hedge_delay_ms|, a second deployment of the group is tried; the
-   * first good answer wins and the other attempt is aborted. Counts
-   * against the retry budget. Off unless set (delay in seconds). */
+  /* [hedging] when a request's first attempt has no answer (a stream: no
+   * first token) after |hedge_delay_ms|, or after the |hedge_percentile|
+   * of its deployment's recent latencies (first tokens for a stream) once
+   * it has 5, a second deployment of the group races it; the first good
+   * answer (first token) wins and the other attempt is aborted. A hedge is
+   * a retry: it counts against the request's retries and the retry
+   * budget. Off unless set (delay in seconds). */
   sy_ms hedge_delay_ms;
+  double hedge_percentile;
 } sy_reliability;
 
 typedef struct sy_settings {

@@ -16,6 +16,9 @@
  * can carry its owner's id and its kind: timer = id << 2 | kind. */
 #define ID_LIMIT (1 << 29)
 enum { TIMER_DEADLINE = 0, TIMER_BACKOFF = 1, TIMER_ATTEMPT = 2, TIMER_FIRST_TOKEN = 3 };
+/* An attempt's hedge delay: kind 0 with an attempt's id, which no request
+ * shares (ids come from one counter), so it cannot be taken for a deadline. */
+enum { TIMER_HEDGE = 0 };
 
 /* An upstream answer larger than this is not buffered further: the attempt
  * ends as bad_response. Chat answers are far smaller. */
@@ -36,6 +39,7 @@ typedef struct attempt {
   int first_token_armed; /* streams: the stream_timeout until content */
   int in_flight;         /* sent and counted in the deployment's usage */
   int probe;             /* sent to a half-open breaker: its answer decides */
+  int hedge_armed;       /* a hedge starts if nothing came back by then */
   sy_buf headers;
   sy_buf body;
   sy_stream *stream; /* a 2xx answer to a streamed request */
@@ -68,6 +72,7 @@ struct request {
   adhoc **adhocs;
   size_t nadhocs;
   attempt *cur;
+  attempt *spare; /* hedging: the other attempt still in flight, or NULL */
   int deadline_armed, backoff_armed;
   int budget_denied;             /* the retry budget said no: no more retries */
   int committed;                 /* a stream has sent its first chunk: no retry after this */
@@ -263,10 +268,15 @@ static void attempt_free(sy_router *r, attempt *a) {
   attempt_over(r, a, a->started, 0); /* aborted or cancelled: no tokens to count */
   timer_disarm(r, a->id, TIMER_ATTEMPT, &a->timer_armed);
   timer_disarm(r, a->id, TIMER_FIRST_TOKEN, &a->first_token_armed);
+  timer_disarm(r, a->id, TIMER_HEDGE, &a->hedge_armed);
   sy_stream_free(a->stream);
   sy_buf_free(&a->pending);
   map_del(r, a->id);
-  if (a->req && a->req->cur == a) a->req->cur = NULL;
+  if (a->req && a->req->spare == a) a->req->spare = NULL;
+  if (a->req && a->req->cur == a) {
+    a->req->cur = a->req->spare; /* a hedge race goes on with the other */
+    a->req->spare = NULL;
+  }
   sy_buf_free(&a->headers);
   sy_buf_free(&a->body);
   sy_free(a);
@@ -278,7 +288,7 @@ static void adhoc_free(adhoc *h) {
 }
 
 static void request_free(sy_router *r, request *q) {
-  if (q->cur) {
+  while (q->cur) { /* a hedged request has two */
     r->host.fetch_abort(r->host.user, q->cur->id);
     attempt_free(r, q->cur);
   }
@@ -568,6 +578,31 @@ static int has_fallbacks(const sy_router *r, const request *q) {
 
 static void after_failure(sy_router *r, request *q, sy_ms now);
 
+/* How long |q|'s first attempt, to |d|, may go without an answer (a
+ * stream: without its first token) before a hedge starts; 0 = none. With
+ * hedging.percentile, that percentile of |d|'s recent latencies (first
+ * tokens for a stream) once it has 5 samples, else hedging.delay. */
+static sy_ms hedge_delay(sy_router *r, const request *q, const sy_deployment *d) {
+  const sy_reliability *rel = &r->cfg->settings.rel;
+  const sy_observed *o = observed_of(r, d);
+  if (rel->hedge_percentile > 0 && o) {
+    unsigned n = q->stream ? o->nttft : o->nlat;
+    const double *ring = q->stream ? o->ttft : o->lat;
+    if (n >= 5) {
+      double v[SY_LATENCY_SAMPLES];
+      for (unsigned i = 0; i < n; i++) { /* insertion sort: ten at most */
+        unsigned j = i;
+        for (; j > 0 && v[j - 1] > ring[i]; j--)
+          v[j] = v[j - 1];
+        v[j] = ring[i];
+      }
+      unsigned k = (unsigned)ceil(rel->hedge_percentile / 100 * n);
+      return v[k > 0 ? k - 1 : 0];
+    }
+  }
+  return rel->hedge_delay_ms;
+}
+
 static void start_attempt(sy_router *r, request *q, sy_pick p, sy_ms now) {
   int index = p.index;
   const sy_deployment *d = q->group->deps[index];
@@ -632,6 +667,11 @@ static void start_attempt(sy_router *r, request *q, sy_pick p, sy_ms now) {
   if (q->stream && first > 0 && now + first < q->deadline) {
     a->first_token_armed = 1;
     timer_arm(r, id, TIMER_FIRST_TOKEN, first);
+  }
+  sy_ms hedge = q->attempts == 1 && q->group->ndeps > 1 ? hedge_delay(r, q, d) : 0;
+  if (hedge > 0 && now + hedge < q->deadline) {
+    a->hedge_armed = 1;
+    timer_arm(r, id, TIMER_HEDGE, hedge);
   }
   sy_health_attempt_sent(&r->host, d->id, now);
   a->in_flight = 1;
@@ -780,6 +820,7 @@ static void attempt_done(sy_router *r, attempt *a, sy_outcome *o, sy_ms now) {
       if (q->group->deps[i] == d) q->banned[i] = 1;
   }
   update_health(r, q, d, o->cls, o->retry_after_ms, now);
+  if (q->cur) return; /* hedged: the other attempt may still answer */
   if (q->committed) {
     /* Chunks reached the client: another attempt would repeat them. */
     fail(r, q, now, "the stream failed after its first token");
@@ -808,6 +849,12 @@ static void commit(sy_router *r, attempt *a, sy_ms now) {
   q->committed = 1;
   sy_observed *o = observed_of(r, a->dep);
   if (o) sy_observe_latency(o, now - a->started, now, true);
+  /* A hedge race ends at the first token: the other attempt is aborted. */
+  attempt *other = q->cur == a ? q->spare : q->cur;
+  if (other) {
+    r->host.fetch_abort(r->host.user, other->id);
+    attempt_free(r, other);
+  }
   timer_disarm(r, a->id, TIMER_FIRST_TOKEN, &a->first_token_armed);
   timer_disarm(r, a->id, TIMER_ATTEMPT, &a->timer_armed);
   sy_buf *b = ev_begin(r, now, "first_token", q->id);
@@ -1481,9 +1528,37 @@ void sy_router_on_error(sy_router *r, int32_t id, const char *msg, size_t len, s
   sy_outcome_free(&o);
 }
 
+/* The hedge delay of |a| passed with no answer (a stream: no first
+ * token): a second deployment of the group races it, if one is healthy
+ * and the retry budget and the request's retries allow. */
+static void hedge_fire(sy_router *r, attempt *a, sy_ms now) {
+  request *q = a->req;
+  a->hedge_armed = 0;
+  if (q->committed || q->spare || q->cur != a) return;
+  int limit = sy_policy_retry_limit(&r->cfg->settings, a->dep, q->num_retries, SY_CLASS_TIMEOUT);
+  if (q->retries >= limit) return;
+  sy_pick p = pick_in_group(r, q, q->tried, q->banned, now);
+  if (p.index < 0 || !budget_allows(r, q, now)) return;
+  q->retries++;
+  sy_buf *b = ev_begin(r, now, "hedge", q->id);
+  ev_str(b, "deployment", q->group->deps[p.index]->id);
+  ev_str(b, "after", a->dep->id);
+  ev_num(b, "ms", now - a->started);
+  ev_end(r);
+  start_attempt(r, q, p, now);
+  if (q->cur != a) q->spare = a; /* both race; attempt_free keeps them straight */
+}
+
 void sy_router_on_timer(sy_router *r, int32_t timer, sy_ms now) {
   int32_t owner = timer >> 2;
   int kind = timer & 3;
+  if (kind == TIMER_HEDGE) {
+    attempt *a = map_get(r, owner, 1);
+    if (a) {
+      if (a->hedge_armed) hedge_fire(r, a, now);
+      return;
+    }
+  }
   if (kind == TIMER_FIRST_TOKEN) {
     attempt *a = map_get(r, owner, 1);
     if (!a || !a->first_token_armed) return;
@@ -1514,7 +1589,7 @@ void sy_router_on_timer(sy_router *r, int32_t timer, sy_ms now) {
     backoff_done(r, q, now);
   } else if (kind == TIMER_DEADLINE && q->deadline_armed) {
     q->deadline_armed = 0;
-    if (q->cur) {
+    while (q->cur) {
       r->host.fetch_abort(r->host.user, q->cur->id);
       attempt_free(r, q->cur);
     }

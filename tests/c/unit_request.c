@@ -896,6 +896,57 @@ static void test_adaptive_throttling(void) {
   sim_free(&s);
 }
 
+/* Hedging: no answer after the delay, a second deployment races the
+ * first; the first good answer wins and the other is aborted. */
+static void test_hedging(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("g", "a", ",\"order\":1") "," DEP(
+                "g", "b", ",\"order\":2") "],"
+                                          "\"router_settings\":{\"hedging\":{\"delay\":0.5}}}");
+  sim_answer slow = {200, 2000, NULL, OK_BODY};
+  sim_upstream_add(&s, "a", NULL, 0, &slow);
+  sim_upstream_add(&s, "b", NULL, 0, &OK);
+  int32_t id = sim_begin(&s, CHAT("g"));
+  sim_advance(&s, 499);
+  T_EQ_INT((int)s.nfetches, 1);
+  sim_advance(&s, 1);
+  T_EQ_INT((int)s.nfetches, 2);
+  T_EQ_INT(sim_count_events(&s, "hedge"), 1);
+  sim_run(&s, 5000);
+  const char *d = delivered(&s, id);
+  T_CONTAINS(d, "\"status\":200");
+  T_CONTAINS(d, "\"deployment\":\"b\"");
+  T_EQ_DBL(json_num_after(strstr(s.events.data, "\"type\":\"deliver\""), "\"latency_ms\":"), 510);
+  T_CHECK(s.fetches[0].aborted); /* the slow one lost and was stopped */
+  sim_free(&s);
+  /* The hedge fails fast: the first attempt goes on and answers. */
+  start(&s,
+        "{\"model_list\":[" DEP("g", "a", ",\"order\":1") "," DEP(
+            "g", "b", ",\"order\":2") "],"
+                                      "\"router_settings\":{\"hedging\":0.5,\"num_retries\":1}}");
+  sim_upstream_add(&s, "a", NULL, 0, &slow);
+  sim_upstream_add(&s, "b", NULL, 0, &E503);
+  id = sim_begin(&s, CHAT("g"));
+  sim_run(&s, 5000);
+  d = delivered(&s, id);
+  T_CONTAINS(d, "\"deployment\":\"a\"");
+  T_CONTAINS(d, "\"attempts\":2");
+  T_CHECK(!s.fetches[0].aborted);
+  sim_free(&s);
+  /* No hedge without a retry left (num_retries 0), nor with one deployment. */
+  start(&s,
+        "{\"model_list\":[" DEP("g", "a", ",\"order\":1") "," DEP(
+            "g", "b", ",\"order\":2") "],"
+                                      "\"router_settings\":{\"hedging\":0.5,\"num_retries\":0}}");
+  sim_upstream_add(&s, "a", NULL, 0, &slow);
+  sim_upstream_add(&s, "b", NULL, 0, &OK);
+  id = sim_begin(&s, CHAT("g"));
+  sim_run(&s, 5000);
+  T_CONTAINS(delivered(&s, id), "\"deployment\":\"a\"");
+  T_EQ_INT((int)s.nfetches, 1);
+  sim_free(&s);
+}
+
 /* Usage a fleet shares through the store: attempts in flight (an aborted
  * one included), attempts and tokens per calendar minute. */
 static void test_usage_counters(void) {
@@ -986,6 +1037,7 @@ void suite_request(void) {
   test_circuit_breaker();
   test_ejection_limits();
   test_adaptive_throttling();
+  test_hedging();
   test_pre_call_context_window();
   test_usage_limits();
   test_request_tags();
