@@ -16,7 +16,10 @@ const LATENCIES = 64; // recent attempt latencies kept per deployment, for p50/p
  *   status?: number, class?: string, latency_ms?: number, done: boolean, t: number }
  *   | { kind: 'backoff', ms: number, retry: number, reason: string, t: number }
  *   | { kind: 'fallback', from: string, to: string, reason: string, t: number }
- *   | { kind: 'cooldown', deployment: string, reason: string, until: number, t: number }} Step
+ *   | { kind: 'cooldown', deployment: string, reason: string, until: number, t: number }
+ *   | { kind: 'eject', deployment: string, reason: string, until: number, times: number, t: number }
+ *   | { kind: 'hedge', deployment: string, after: string, ms: number, t: number }
+ *   | { kind: 'denied', reason: string, t: number }} Step
  * @typedef {{ id: number, t: number, group: string | null, asked: string | null,
  *   state: 'pending' | 'ok' | 'error', status?: number, class?: string, deployment?: string | null,
  *   attempts?: number, fallbacks?: number, latency_ms?: number, steps: Step[], v: number }} RequestRecord
@@ -29,7 +32,7 @@ export class Tracker {
   #byId = new Map();
   /** @type {Map<string, any>} */
   deployments = new Map();
-  counts = { requests: 0, ok: 0, failed: 0, attempts: 0, retries: 0, fallbacks: 0, cooldowns: 0 };
+  counts = { requests: 0, ok: 0, failed: 0, attempts: 0, retries: 0, fallbacks: 0, cooldowns: 0, ejections: 0, hedges: 0 };
   /** Bumped on every change: a view redraws only when it moved. */
   version = 0;
   #maxRequests;
@@ -88,10 +91,10 @@ export class Tracker {
       d.rpm = h.rpm ?? 0;
       d.tpm = h.tpm ?? 0;
       d.inflight = h.inflight ?? 0;
-      // Room for the circuit breaker's states when the core reports them:
-      // ejected (open, until a deadline) and half-open (probes decide).
-      d.breaker = h.breaker ?? null;
-      d.ejected_until = h.ejected_until ?? 0;
+      // The breaker's state comes from its events; a health report that
+      // carries it too (a later core) wins.
+      if ('breaker' in h) d.breaker = h.breaker;
+      if ('ejected_until' in h) d.ejected_until = h.ejected_until;
     }
     this.version++;
   }
@@ -169,6 +172,35 @@ export class Tracker {
         this.#record(ev.req)?.steps.push({ kind: 'cooldown', deployment: ev.deployment, reason: ev.reason, until: ev.until, t });
         break;
       }
+      case 'breaker_open': {
+        // Outlier ejection: out of rotation until |until|, then half-open
+        // (probes decide) until breaker_close.
+        const d = this.deployment(ev.deployment, ev.group);
+        d.breaker = 'open';
+        d.ejected_until = ev.until ?? 0;
+        d.reason = ev.reason ?? d.reason;
+        this.counts.ejections++;
+        this.#record(ev.req)?.steps.push({ kind: 'eject', deployment: ev.deployment, reason: ev.reason, until: ev.until, times: ev.times, t });
+        break;
+      }
+      case 'breaker_close': {
+        const d = this.deployment(ev.deployment);
+        d.breaker = null;
+        d.ejected_until = 0;
+        break;
+      }
+      case 'probe': {
+        const step = this.#record(ev.req)?.steps.findLast((s) => s.kind === 'attempt' && s.deployment === ev.deployment);
+        if (step) step.probe = true;
+        break;
+      }
+      case 'hedge':
+        this.counts.hedges++;
+        this.#record(ev.req)?.steps.push({ kind: 'hedge', deployment: ev.deployment, after: ev.after, ms: ev.ms, t });
+        break;
+      case 'retry_denied':
+        this.#record(ev.req)?.steps.push({ kind: 'denied', reason: ev.reason, t });
+        break;
       case 'deliver': {
         if (ev.status === 200) this.counts.ok++;
         else this.counts.failed++;
@@ -219,12 +251,12 @@ export class Tracker {
     return out;
   }
 
-  /** The state of one deployment at |now|: healthy or cooling (room for ejected / half-open later). */
+  /** The state of one deployment at |now|: ejected (its breaker open), half-open (probes decide), cooling or healthy. */
   stateOf(id, now = this.#now()) {
     const d = this.deployments.get(id);
     if (!d) return { state: 'unknown' };
-    if (d.ejected_until > now || d.breaker === 'open') return { state: 'ejected', msLeft: Math.max(0, (d.ejected_until ?? 0) - now), reason: d.reason };
-    if (d.breaker === 'half_open') return { state: 'half-open' };
+    if (d.breaker === 'open' && d.ejected_until > now) return { state: 'ejected', msLeft: d.ejected_until - now, reason: d.reason };
+    if (d.breaker === 'open' || d.breaker === 'half_open') return { state: 'half-open', reason: d.reason };
     if (d.cooling_until > now) return { state: 'cooling', msLeft: d.cooling_until - now, reason: d.reason };
     return { state: 'healthy' };
   }

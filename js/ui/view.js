@@ -1,10 +1,11 @@
 // The live picture, drawn in the DOM from a Tracker (./tracker.js): running
 // counts, deployments by model group with their state (healthy, cooling
-// with a countdown; the state is a data attribute and a class, so ejected
-// and half-open only need a colour) and rolling stats, and the recent
+// with a countdown, ejected by its breaker with a countdown, half-open; the
+// state is a data attribute and a class) and rolling stats, and the recent
 // requests, newest first, each drawn as its route: attempts (in flight,
-// answered, failed with status and class), backoffs, cooldowns, fallback
-// hops and the deployment that answered. Shared by the in-browser demo
+// answered, failed with status and class; probes of a half-open breaker),
+// backoffs, cooldowns, ejections, hedges, retries the budget denied,
+// fallback hops and the deployment that answered. Shared by the in-browser demo
 // (examples/browser/) and the gateway's dashboard (/ui). Elements are keyed
 // and updated in place, so a control placed in a card (the demo's) keeps
 // its state; a request's row is rebuilt only when its record changed.
@@ -50,7 +51,7 @@ export function createView(root, tracker, { now = () => Date.now(), onCard, maxR
   // ---- counts ----
   const COUNTS = [
     ['requests', 'requests'], ['ok', 'answered'], ['failed', 'failed'],
-    ['retries', 'retries'], ['fallbacks', 'fallbacks'], ['cooldowns', 'cooldowns'],
+    ['retries', 'retries'], ['fallbacks', 'fallbacks'], ['cooldowns', 'cooldowns'], ['ejections', 'ejections'],
   ];
   const countEls = {};
   if (slots.counts) {
@@ -108,10 +109,17 @@ export function createView(root, tracker, { now = () => Date.now(), onCard, maxR
     c.el.dataset.state = st.state;
     c.el.className = `card state-${st.state}`;
     c.parts.badge.textContent = STATE_LABEL[st.state] ?? st.state;
-    if (st.state === 'ejected' && st.msLeft > 0) {
+    if (st.state === 'ejected') {
+      if (c.until !== d.ejected_until) {
+        c.until = d.ejected_until;
+        c.total = Math.max(st.msLeft, 1);
+      }
       c.parts.badge.textContent = `ejected ${(st.msLeft / 1000).toFixed(1)} s`;
-      c.parts.bar.firstChild.style.width = '100%';
-      c.parts.note.textContent = `out of rotation${st.reason ? ` · ${st.reason}` : ''}`;
+      c.parts.bar.firstChild.style.width = `${Math.min(100, (100 * st.msLeft) / c.total)}%`;
+      c.parts.note.textContent = `breaker open until ${new Date(d.ejected_until).toLocaleTimeString()}${st.reason ? ` · ${st.reason}` : ''}`;
+    } else if (st.state === 'half-open') {
+      c.parts.bar.firstChild.style.width = '0%';
+      c.parts.note.textContent = 'half-open: probes decide';
     } else if (st.state === 'cooling') {
       if (c.until !== d.cooling_until) {
         c.until = d.cooling_until;
@@ -141,7 +149,7 @@ export function createView(root, tracker, { now = () => Date.now(), onCard, maxR
         const state = !step.done ? 'running' : step.class === 'ok' ? 'ok' : 'fail';
         const what = !step.done ? '…' : step.class === 'ok' ? `${step.status}` : `${step.status || '✕'} ${step.class}`;
         return h('span', {
-          class: `chip attempt ${state}`, dataset: { deployment: step.deployment, state },
+          class: `chip attempt ${state}${step.probe ? ' probe' : ''}`, dataset: { deployment: step.deployment, state },
           title: `attempt ${step.n} on ${step.deployment} (${step.group})${step.done ? `: ${step.status} ${step.class}, ${fmtMs(step.latency_ms)}` : ': in flight'}`,
         }, h('b', {}, step.deployment), h('em', {}, what), step.done && step.latency_ms != null ? h('small', {}, fmtMs(step.latency_ms)) : null);
       }
@@ -149,6 +157,12 @@ export function createView(root, tracker, { now = () => Date.now(), onCard, maxR
         return h('span', { class: 'chip backoff', title: `retry ${step.retry} after ${step.reason}` }, `⏱ wait ${fmtMs(step.ms)}`);
       case 'fallback':
         return h('span', { class: 'chip fallback', title: `fallback after ${step.reason}` }, `↪ ${step.from} → ${step.to}`);
+      case 'eject':
+        return h('span', { class: 'chip eject', title: `${step.deployment}'s breaker opened (${step.reason}, time ${step.times})` }, `⊘ ${step.deployment} ejected ${fmtMs(step.until - step.t)}`);
+      case 'hedge':
+        return h('span', { class: 'chip hedge', title: `${step.after} slow after ${fmtMs(step.ms)}: a second attempt races it` }, `⇉ hedge on ${step.deployment}`);
+      case 'denied':
+        return h('span', { class: 'chip denied', title: 'no retry: the fleet-wide retry budget is spent' }, `no retry: ${step.reason}`);
       case 'cooldown':
         return h('span', { class: 'chip cooldown', title: `${step.deployment} cooled down (${step.reason}) for ${fmtMs(step.until - step.t)}` }, `❄ ${step.deployment} ${fmtMs(step.until - step.t)}`);
       default:

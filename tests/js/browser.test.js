@@ -96,20 +96,23 @@ test('demo: the router runs in the page; a failing deployment is cooled and the 
 
   await page.selectOption('[data-deployment="gpt-4o-east"] select[data-control=mode]', 'failing');
   await page.selectOption('[data-deployment="gpt-4o-east"] select[data-control=param]', '503');
-  // Send until the failing deployment has been tried and cooled (the
-  // shuffle picks it at random), at most 6 bursts.
+  // Send until the failing deployment has been tried and taken out of
+  // rotation (the shuffle picks it at random), at most 6 bursts: cooled
+  // down, or, after 5 failures in a row, ejected by its circuit breaker
+  // (which then shows instead, for longer).
   for (let i = 0; i < 6; i++) {
     await page.click('#burst');
     const cooled = await until(page, 'the burst to be answered', () => {
       const rows = [...document.querySelectorAll('.req')];
       return rows.length > 0 && rows.every((r) => r.dataset.state !== 'pending') &&
-        (document.querySelector('[data-deployment="gpt-4o-east"].card')?.dataset.state === 'cooling' ? 'cooling' : 'not yet');
+        (['cooling', 'ejected'].includes(document.querySelector('[data-deployment="gpt-4o-east"].card')?.dataset.state) ? 'out' : 'not yet');
     });
-    if ((await cooled.jsonValue()) === 'cooling') break;
+    if ((await cooled.jsonValue()) === 'out') break;
   }
   const east = page.locator('.card[data-deployment="gpt-4o-east"]');
-  assert.equal(await east.getAttribute('data-state'), 'cooling', 'gpt-4o-east is shown cooling');
-  assert.match(await east.locator('.badge').textContent(), /^cooling \d+(\.\d)? s$/);
+  const eastState = await east.getAttribute('data-state');
+  assert.ok(['cooling', 'ejected'].includes(eastState), `gpt-4o-east is shown cooling (or ejected): ${eastState}`);
+  assert.match(await east.locator('.badge').textContent(), /^(cooling|ejected) \d+(\.\d)? s$/);
   const rows = await page.$$eval('.req', (els) => els.map((e) => ({ ...e.dataset })));
   assert.ok(rows.length >= 10);
   for (const r of rows) {

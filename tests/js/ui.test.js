@@ -54,6 +54,26 @@ test('tracker: per-deployment stats over a rolling window of fixed size', () => 
   assert.deepEqual(copy.stats('a', 15_000), t.stats('a', 15_000));
 });
 
+test('tracker: a breaker opening ejects, then half-open until it closes', () => {
+  const t = new Tracker();
+  t.observe({ t: 0, type: 'request', req: 1 });
+  t.observe({ t: 0, type: 'attempt_start', req: 1, attempt: 2, n: 1, group: 'g', deployment: 'a', model: 'm' });
+  t.observe({ t: 5, type: 'attempt_end', req: 1, attempt: 2, deployment: 'a', status: 503, class: 'server', latency_ms: 5 });
+  t.observe({ t: 5, type: 'breaker_open', req: 1, deployment: 'a', group: 'g', reason: 'server', until: 30_005, times: 1 });
+  assert.deepEqual(t.stateOf('a', 10), { state: 'ejected', msLeft: 29_995, reason: 'server' });
+  t.setHealth([{ id: 'a', model_group: 'g', model: 'm', cooling_until: 0, reason: null, failures: 1, rpm: 1, tpm: 0, inflight: 0 }]);
+  assert.equal(t.stateOf('a', 10).state, 'ejected', 'a health report without breaker fields keeps it');
+  assert.equal(t.stateOf('a', 30_005).state, 'half-open');
+  t.observe({ t: 30_010, type: 'request', req: 3 });
+  t.observe({ t: 30_010, type: 'attempt_start', req: 3, attempt: 4, n: 1, group: 'g', deployment: 'a', model: 'm' });
+  t.observe({ t: 30_010, type: 'probe', req: 3, deployment: 'a', group: 'g' });
+  t.observe({ t: 30_020, type: 'breaker_close', req: 3, deployment: 'a' });
+  assert.equal(t.stateOf('a', 30_020).state, 'healthy');
+  assert.equal(t.requests[1].steps[0].probe, true);
+  assert.equal(t.requests[0].steps.at(-1).kind, 'eject');
+  assert.equal(t.counts.ejections, 1);
+});
+
 /** Reads SSE frames from a fetch body until |want| returns true for one. */
 async function readUntil(reader, want, seen = []) {
   const dec = new TextDecoder();
