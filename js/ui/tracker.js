@@ -91,10 +91,10 @@ export class Tracker {
       d.rpm = h.rpm ?? 0;
       d.tpm = h.tpm ?? 0;
       d.inflight = h.inflight ?? 0;
-      // The breaker's state comes from its events; a health report that
-      // carries it too (a later core) wins.
+      // The breaker: from its events, and from a health report that
+      // carries it (breaker: null, "open" or "half_open"; breaker_until).
       if ('breaker' in h) d.breaker = h.breaker;
-      if ('ejected_until' in h) d.ejected_until = h.ejected_until;
+      if ('breaker_until' in h) d.ejected_until = h.breaker_until;
     }
     this.version++;
   }
@@ -251,13 +251,14 @@ export class Tracker {
     return out;
   }
 
-  /** The state of one deployment at |now|: ejected (its breaker open), half-open (probes decide), cooling or healthy. */
+  /** The state of one deployment at |now|: cooling, ejected (its breaker open), half-open (probes decide) or healthy. */
   stateOf(id, now = this.#now()) {
     const d = this.deployments.get(id);
     if (!d) return { state: 'unknown' };
+    // In /health's order: a cooldown first, then the breaker.
+    if (d.cooling_until > now) return { state: 'cooling', msLeft: d.cooling_until - now, reason: d.reason };
     if (d.breaker === 'open' && d.ejected_until > now) return { state: 'ejected', msLeft: d.ejected_until - now, reason: d.reason };
     if (d.breaker === 'open' || d.breaker === 'half_open') return { state: 'half-open', reason: d.reason };
-    if (d.cooling_until > now) return { state: 'cooling', msLeft: d.cooling_until - now, reason: d.reason };
     return { state: 'healthy' };
   }
 

@@ -63,6 +63,9 @@ test('tracker: a breaker opening ejects, then half-open until it closes', () => 
   assert.deepEqual(t.stateOf('a', 10), { state: 'ejected', msLeft: 29_995, reason: 'server' });
   t.setHealth([{ id: 'a', model_group: 'g', model: 'm', cooling_until: 0, reason: null, failures: 1, rpm: 1, tpm: 0, inflight: 0 }]);
   assert.equal(t.stateOf('a', 10).state, 'ejected', 'a health report without breaker fields keeps it');
+  t.setHealth([{ id: 'a', model_group: 'g', model: 'm', cooling_until: 0, failures: 1, breaker: 'open', breaker_until: 40_000 }]);
+  assert.deepEqual(t.stateOf('a', 10), { state: 'ejected', msLeft: 39_990, reason: null }, 'or the report\'s, when it has them');
+  t.setHealth([{ id: 'a', model_group: 'g', model: 'm', cooling_until: 0, failures: 1, breaker: 'open', breaker_until: 30_005 }]);
   assert.equal(t.stateOf('a', 30_005).state, 'half-open');
   t.observe({ t: 30_010, type: 'request', req: 3 });
   t.observe({ t: 30_010, type: 'attempt_start', req: 3, attempt: 4, n: 1, group: 'g', deployment: 'a', model: 'm' });
