@@ -177,17 +177,24 @@ function streamReply(stream, done) {
   };
 }
 
-/** Each deployment's state: healthy, or cooling until when and why. */
+/** Each deployment's state and why it is not healthy: cooling (until when), its breaker open (ejected until when) or half-open (a probe decides). */
+function state(d, now) {
+  if (d.cooling_until > now) return 'cooling';
+  if (d.breaker === 'open') return 'ejected';
+  return d.breaker === 'half_open' ? 'half_open' : 'healthy';
+}
+
 function healthReport(router) {
   const now = Date.now();
   const deployments = router.health().map((d) => ({
     id: d.id,
     model_group: d.model_group,
     model: d.model,
-    state: d.cooling_until > now ? 'cooling' : 'healthy',
+    state: state(d, now),
     ...(d.cooling_until > now
       ? { cooling_until: new Date(d.cooling_until).toISOString(), cooling_ms_left: Math.round(d.cooling_until - now), reason: d.reason }
       : {}),
+    ...(d.breaker === 'open' ? { ejected_until: new Date(d.breaker_until).toISOString(), ejected_ms_left: Math.round(d.breaker_until - now) } : {}),
     recent_failures: d.failures,
     requests_this_minute: d.rpm,
     tokens_this_minute: d.tpm,

@@ -224,7 +224,9 @@ export declare class Router {
   /** Every deployment with its health now, as the core sees it. API keys are never included. */
   health(): Array<{ id: string; model_group: string; model: string; cooling_until: number; reason: string | null; failures: number;
     /** This minute's attempts and tokens, and attempts in flight (fleet-wide with a shared store). */
-    rpm: number; tpm: number; inflight: number }>;
+    rpm: number; tpm: number; inflight: number;
+    /** The circuit breaker: null when closed; open until breaker_until (ms); half-open while probes decide. */
+    breaker: 'open' | 'half_open' | null; breaker_until: number }>;
   /** The store health is kept in: a MemoryStore, or the SharedStore / RedisStore given or configured. */
   readonly store: KeyValueStore;
   /** Requests in flight in the core. */

@@ -1193,6 +1193,14 @@ int sy_router_describe(sy_router *r, sy_ms now, sy_buf *out) {
     sy_buf_json_num(out, u.tpm);
     sy_buf_puts(out, ",\"inflight\":");
     sy_buf_json_num(out, u.inflight);
+    sy_ms open_until;
+    int times;
+    sy_breaker_state st = sy_breaker_state_of(&r->host, d->id, now, &open_until, &times);
+    sy_buf_puts(out, st == SY_BREAKER_OPEN        ? ",\"breaker\":\"open\""
+                     : st == SY_BREAKER_HALF_OPEN ? ",\"breaker\":\"half_open\""
+                                                  : ",\"breaker\":null");
+    sy_buf_puts(out, ",\"breaker_until\":");
+    sy_buf_json_num(out, open_until);
     sy_buf_putc(out, '}');
   }
   sy_buf_puts(out, "]}");

@@ -73,7 +73,8 @@ void sy_router_on_timer(sy_router *r, int32_t timer, sy_ms now);
 /* sy_router_describe appends to |out| the router's deployments and their
  * health at |now|, as JSON: {"deployments":[{"id","model_group","model",
  * "cooling_until" (ms, 0 when healthy),"reason","failures","rpm","tpm",
- * "inflight"}]} (usage as health.h counts it). API keys
+ * "inflight" (usage as health.h counts it),"breaker" (null, "open" or
+ * "half_open"),"breaker_until" (ms, 0 unless open)}]}. API keys
  * are never part of it. Returns 0 or SY_ERR_NOMEM. */
 int sy_router_describe(sy_router *r, sy_ms now, sy_buf *out);
 

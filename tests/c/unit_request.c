@@ -799,6 +799,14 @@ static void test_circuit_breaker(void) {
   T_EQ_INT(fetches_to(&s, "a"), 3); /* open after the third: the rest went to b */
   T_EQ_INT(sim_count_events(&s, "breaker_open"), 1);
   T_CONTAINS(s.events.data, "\"deployment\":\"a\",\"group\":\"g\",\"reason\":\"server\"");
+  sy_buf desc;
+  sy_buf_init(&desc);
+  sy_router_describe(s.router, s.now, &desc);
+  T_CONTAINS(desc.data, "\"breaker\":\"open\",\"breaker_until\":10050");
+  sy_buf_reset(&desc);
+  sy_router_describe(s.router, 10050, &desc);
+  T_CONTAINS(desc.data, "\"breaker\":\"half_open\"");
+  sy_buf_free(&desc);
   /* Half-open after 10 s: one probe, which fails: open again, for 15 s (2 x 10 capped). */
   sim_advance(&s, 10000);
   int32_t id = sim_begin(&s, CHAT("g"));
@@ -988,11 +996,11 @@ static void test_describe(void) {
   T_EQ_INT(sy_router_describe(s.router, s.now, &out), 0);
   T_CONTAINS(out.data, "{\"id\":\"a\",\"model_group\":\"g\",\"model\":\"openai/m\","
                        "\"cooling_until\":5010,\"reason\":\"rate_limit\",\"failures\":0,"
-                       "\"rpm\":1,\"tpm\":0,\"inflight\":0}");
+                       "\"rpm\":1,\"tpm\":0,\"inflight\":0,\"breaker\":null,\"breaker_until\":0}");
   /* b answered with usage {prompt_tokens 1, completion_tokens 3} */
   T_CONTAINS(out.data, "{\"id\":\"b\",\"model_group\":\"g\",\"model\":\"openai/m\","
                        "\"cooling_until\":0,\"reason\":null,\"failures\":0,"
-                       "\"rpm\":1,\"tpm\":4,\"inflight\":0}");
+                       "\"rpm\":1,\"tpm\":4,\"inflight\":0,\"breaker\":null,\"breaker_until\":0}");
   T_CHECK(strstr(out.data, "sk-secret") == NULL);
   sy_buf_reset(&out);
   sy_router_describe(s.router, 5010, &out); /* healthy again at the deadline */

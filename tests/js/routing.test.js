@@ -195,3 +195,29 @@ test('gateway: x-switchyard-response-cost and the cost counter in /metrics', asy
     await gw.close();
   }
 });
+
+test('gateway /health: a deployment whose breaker opened is "ejected" until it is half-open', async () => {
+  const mock = createMockProvider({ seed: 2 });
+  mock.configure('bad', { statuses: [503], repeat: true });
+  const gw = await startGateway({
+    model_list: group('g', { bad: { order: 1 }, good: { order: 2 } }),
+    router_settings: { disable_cooldowns: true, circuit_breaker: { consecutive_failures: 2, open_time: 60 } },
+  }, { port: 0, fetch: mock.fetch, env: {}, log: () => {} });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(hi('g')),
+      });
+      assert.equal(res.headers.get('x-switchyard-deployment'), 'good');
+      await res.arrayBuffer();
+    }
+    assert.equal(mock.callsTo('bad'), 2, 'after two failures in a row it is no longer called');
+    const health = await (await fetch(`${gw.url}/health`)).json();
+    const bad = health.deployments.find((d) => d.id === 'bad');
+    assert.equal(bad.state, 'ejected');
+    assert.ok(bad.ejected_ms_left > 55_000 && bad.ejected_ms_left <= 60_000, String(bad.ejected_ms_left));
+    assert.equal(health.deployments.find((d) => d.id === 'good').state, 'healthy');
+  } finally {
+    await gw.close();
+  }
+});
