@@ -230,6 +230,10 @@ async function main() {
       child = start(name, [...pre, '--import', join(HERE, 'ttl.mjs'), join(ROOT, 'js/cli.js'), 'serve', '--config', cfg, '--port', String(port), '--host', '127.0.0.1'], { stdout: 'null' });
       ready = `http://127.0.0.1:${port}/health/liveliness`;
       what = `node js/cli.js serve --config build/bench/gateway/switchyard.yaml (its one JSON log line per request to /dev/null)`;
+    } else if (name === 'passthrough-http') {
+      child = start(name, [join(HERE, 'passthrough-http.mjs'), `--port=${port}`, `--upstream=${MOCK}/passthrough-http/v1/chat/completions`, `--ttl=${TTL}`]);
+      ready = `http://127.0.0.1:${port}/`;
+      what = 'node:http + http.request on a keep-alive Agent, no logic (bench/gateway/passthrough-http.mjs)';
     } else if (name === 'passthrough-prof') {
       child = start(name, [...profArgs(name), join(HERE, 'passthrough.mjs'), `--port=${port}`, `--upstream=${MOCK}/passthrough/v1/chat/completions`, `--ttl=${TTL}`]);
       ready = `http://127.0.0.1:${port}/`;
