@@ -80,6 +80,7 @@ async function main() {
     return 1;
   }
   console.error(`switchyard: gateway on ${gateway.url}${mockServer ? ` (embedded demo config, mock provider on ${mockServer.url})` : ''}`);
+  console.error(`switchyard: live dashboard ${gateway.url}/ui, in-browser demo ${gateway.url}/demo`);
   if (mockServer) await demonstrate(gateway.url);
   const stop = async () => {
     await gateway.close();
