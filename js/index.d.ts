@@ -92,7 +92,8 @@ export declare class SharedStore implements KeyValueStore {
 /** One event of the core: every decision it makes. Never holds an API key. */
 export interface RouterEvent {
   t: number;
-  type: 'request' | 'attempt_start' | 'attempt_end' | 'first_token' | 'backoff' | 'cooldown' | 'fallback' | 'deliver' | 'config_warning';
+  type: 'request' | 'attempt_start' | 'attempt_end' | 'first_token' | 'backoff' | 'cooldown' | 'fallback' | 'deliver' | 'config_warning'
+    | 'breaker_open' | 'breaker_close' | 'probe' | 'retry_denied' | 'hedge';
   req?: number;
   [field: string]: unknown;
 }

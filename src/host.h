@@ -76,7 +76,9 @@
  *   request, attempt_start, attempt_end, first_token (a stream commits:
  *   from then on a failure ends it with an {"error":...} chunk and an error
  *   deliver), backoff, cooldown, fallback,
- *   deliver. Neither ever holds an API key.
+ *   deliver; and of the mechanisms beyond LiteLLM's (README): breaker_open
+ *   (deployment, group, reason, until, times), breaker_close, probe,
+ *   retry_denied, hedge. Neither ever holds an API key.
  */
 #ifndef SY_HOST_H
 #define SY_HOST_H
