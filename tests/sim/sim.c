@@ -201,6 +201,7 @@ typedef struct dep {
   size_t nans, capans;
   double cd_until; /* cooldown deadline per the core's events */
   int probe;       /* a "probe" event allows the next attempt */
+  double ej_until; /* breaker open until (breaker_open events); 0: closed */
 } dep;
 
 enum { S_BEGIN, S_EMBED, S_CANCEL, S_WIPE };
@@ -233,6 +234,11 @@ typedef struct scenario {
   int R_cfg, F;
   double timeout_ms;
   int limits; /* rpm checks in force */
+  /* the mechanisms of README "Beyond the peers", as configured */
+  int budget;
+  double budget_pct, budget_min_ps, budget_window_ms;
+  int breaker;
+  double max_open_ms, max_ej_pct, panic_pct;
   double end;
   char **texts;
   int ntexts, captexts;
@@ -457,6 +463,56 @@ static void gen_config(scenario *sc, rng *r) {
                  "\"InternalServerErrorAllowedFails\":%d}",
               rint_(r, 0, 4), rint_(r, 0, 4));
   if (chance(r, 0.05)) sb_puts(c, ",\"disable_cooldowns\":true");
+  /* Beyond the peers: each block off, default, or drawn. */
+  sc->budget = 1, sc->budget_pct = 20, sc->budget_min_ps = 10, sc->budget_window_ms = 10000;
+  double u = runit(r);
+  if (u < 0.2) {
+    sc->budget = 0;
+    sb_puts(c, ",\"retry_budget\":false");
+  } else if (u < 0.6) {
+    sc->budget_pct = rint_(r, 0, 50);
+    sc->budget_min_ps = chance(r, 0.5) ? 0 : rrange(r, 0, 3);
+    sc->budget_window_ms = rms(r, 1000, 20000);
+    sb_printf(c, ",\"retry_budget\":{\"percent\":%g,\"min_per_second\":%.17g,\"window\":%g}",
+              sc->budget_pct, sc->budget_min_ps, sc->budget_window_ms / 1000);
+  }
+  sc->breaker = 1, sc->max_open_ms = 300000, sc->max_ej_pct = 10, sc->panic_pct = 50;
+  u = runit(r);
+  if (u < 0.2) {
+    sc->breaker = 0;
+    sb_puts(c, ",\"circuit_breaker\":false");
+  } else if (u < 0.65) {
+    double open = rms(r, 200, 30000);
+    sc->max_open_ms = open + rms(r, 0, 60000);
+    sc->max_ej_pct = rint_(r, 0, 100);
+    sc->panic_pct = rint_(r, 0, 80);
+    sb_printf(c,
+              ",\"circuit_breaker\":{\"consecutive_failures\":%d,\"failure_rate\":%g,"
+              "\"min_requests\":%d,\"open_time\":%g,\"max_open_time\":%g,"
+              "\"half_open_requests\":%d,\"max_ejection_percent\":%g,\"panic_threshold\":%g}",
+              rint_(r, 0, 6), rrange(r, 0.2, 1), rint_(r, 1, 50), open / 1000,
+              sc->max_open_ms / 1000, rint_(r, 1, 3), sc->max_ej_pct, sc->panic_pct);
+  }
+  u = runit(r);
+  if (u < 0.2)
+    sb_puts(c, ",\"adaptive_throttling\":false");
+  else if (u < 0.45)
+    sb_printf(c, ",\"adaptive_throttling\":{\"k\":%g,\"min_requests\":%d}", rrange(r, 1, 3),
+              rint_(r, 1, 30));
+  u = runit(r);
+  if (u < 0.15)
+    sb_printf(c, ",\"hedging\":{\"delay\":%g}", rrange(r, 0.05, 3));
+  else if (u < 0.25)
+    sb_printf(c, ",\"hedging\":{\"percentile\":%d}", rint_(r, 50, 99));
+  else if (u < 0.3)
+    sb_printf(c, ",\"hedging\":{\"delay\":%g,\"percentile\":%d}", rrange(r, 0.05, 3),
+              rint_(r, 50, 99));
+  u = runit(r);
+  if (u < 0.2)
+    sb_puts(c, ",\"slow_start\":false");
+  else if (u < 0.4)
+    sb_printf(c, ",\"slow_start\":{\"window\":%g,\"min_weight\":%g}", rrange(r, 1, 60),
+              rrange(r, 0.01, 1));
   sb_puts(c, "}}");
 }
 
@@ -669,7 +725,15 @@ typedef struct reqinfo { /* per core id (requests and attempts share ids) */
   char last_chunk[40];
   size_t chunk_len;
   double deadline;
+  uint64_t tried; /* a request: the upstreams it sent attempts to */
+  int pend_fallback, pend_backoff, pend_hedge; /* what its next attempt_start is */
+  int ended, aborted; /* an attempt: attempt_end seen / fetch_abort called */
 } reqinfo;
+
+typedef struct window_count {
+  double window;
+  int requests, takes;
+} window_count;
 
 typedef struct minute_count {
   int dep;
@@ -690,6 +754,7 @@ typedef struct world {
   rng fr;
   int warm, wiped, in_core, verbose;
   int cur_step; /* the step being run, -1 between steps */
+  int strict;
   double cd_slack; /* health.c stores a cooldown's deadline rounded to the
                       ms ("%.0f") while its event carries the exact one:
                       up to 0.5 ms early is tolerated unless --strict */
@@ -697,6 +762,10 @@ typedef struct world {
   size_t capids;
   minute_count *mc;
   size_t nmc, capmc;
+  window_count *wc; /* retry budget windows */
+  size_t nwc, capwc;
+  int32_t *ended; /* attempts that ended in the entry point now running */
+  size_t nended, capended;
   int steps_open; /* requests begun and not delivered (peak below) */
   int heap_exact; /* the warm-up held more ids than the run could: the
                      heap must be exactly at its baseline at the end */
@@ -1161,6 +1230,51 @@ static void check_key_in_head(world *w, const dep *d, const char *head, size_t h
               att, d->id, secrets, in_auth);
 }
 
+static window_count *budget_window(world *w) {
+  double win = floor(w->now / w->sc->budget_window_ms);
+  for (size_t i = 0; i < w->nwc; i++)
+    if (w->wc[i].window == win) return &w->wc[i];
+  if (w->nwc == w->capwc) {
+    w->capwc = w->capwc ? w->capwc * 2 : 32;
+    w->wc = realloc(w->wc, w->capwc * sizeof *w->wc);
+  }
+  w->wc[w->nwc] = (window_count){win, 0, 0};
+  return &w->wc[w->nwc++];
+}
+
+/* One retry or hedge taken from the budget now. */
+static void budget_take(world *w) {
+  if (w->wiped && w->sc->budget) budget_window(w)->takes++;
+}
+
+/* The breaker model, with health.c's rounding of stored deadlines to the
+ * ms: |slack| either side of a deadline is ambiguous, never judged. */
+static int ej_open(const world *w, const dep *d, double slack) {
+  return d->ej_until > 0 && w->now < d->ej_until + slack;
+}
+static int ej_any(const world *w, const dep *d, double slack) { /* open or half-open */
+  return d->ej_until > 0 && w->now < d->ej_until + w->sc->max_open_ms + slack;
+}
+
+/* Whether the panic of select.c (with fewer than panic_threshold % of a
+ * group available, open breakers are ignored) could be why request |rid|
+ * went to |di|, whose breaker is open: the group's least availability for
+ * this request (its tried deployments excluded) against the most open. */
+static int panic_possible(world *w, int di, const reqinfo *ri) {
+  const dep *d = &w->sc->deps[di];
+  double p = w->sc->panic_pct / 100;
+  int avail = 0, open = 0;
+  for (int i = 0; i < w->sc->ndeps; i++) {
+    const dep *e = &w->sc->deps[i];
+    if (e->group != d->group) continue;
+    if (ej_open(w, e, 0.5)) open++;
+    if (i == di || (ri && (ri->tried >> i & 1))) continue;
+    if (w->now < e->cd_until + 0.5 || ej_any(w, e, 0.5)) continue;
+    avail++;
+  }
+  return !(avail * (1 - p) >= p * open);
+}
+
 static void h_fetch_start(void *u, int32_t att, const char *head, size_t hl, const char *body,
                           size_t bl) {
   world *w = u;
@@ -1191,7 +1305,15 @@ static void h_fetch_start(void *u, int32_t att, const char *head, size_t hl, con
     d->probe = 0; /* hook: a probe event lets one attempt through */
   } else if (store_up(w) && w->now < d->cd_until - w->cd_slack) {
     violation(w, "attempt %d went to %s, cooling until +%.3f", att, d->id, d->cd_until - START_MS);
+  } else if (store_up(w) && ej_open(w, d, -w->cd_slack)) {
+    if (!panic_possible(w, di, ri))
+      violation(w, "attempt %d went to %s, its breaker open until +%.3f, with no panic", att,
+                d->id, d->ej_until - START_MS);
+  } else if (store_up(w) && !ej_open(w, d, w->cd_slack) && ej_any(w, d, -w->cd_slack)) {
+    violation(w, "attempt %d went to %s, half-open since +%.3f, without a probe event", att, d->id,
+              d->ej_until - START_MS);
   }
+  if (ri && di < 64) ri->tried |= 1ull << di;
   /* rpm: counted per calendar minute, judged at the end. */
   if (w->sc->limits && d->rpm > 0 && w->wiped) {
     double m = floor(w->now / 60000);
@@ -1248,6 +1370,8 @@ static void h_fetch_start(void *u, int32_t att, const char *head, size_t hl, con
 static void h_fetch_abort(void *u, int32_t att) {
   world *w = u;
   enter_check(w, "fetch_abort");
+  reqinfo *ai = info(w, att);
+  if (ai) ai->aborted = 1;
   size_t k = 0;
   for (size_t i = 0; i < w->nt; i++)
     if (!(w->t[i].is_part && w->t[i].id == att)) w->t[k++] = w->t[i];
@@ -1378,6 +1502,8 @@ static void h_emit(void *u, const char *json, size_t len) {
     } else {
       ri->step = w->cur_step;
       ri->deadline = w->now + (s->timeout_ms > 0 ? s->timeout_ms : w->sc->timeout_ms);
+      /* every request counts (the core counts those it routes: fewer) */
+      if (w->wiped && w->sc->budget) budget_window(w)->requests++;
     }
   } else if (strstr(e, "\"type\":\"attempt_start\"")) {
     double att = num_after(e, "\"attempt\":");
@@ -1386,6 +1512,11 @@ static void h_emit(void *u, const char *json, size_t len) {
     reqinfo *ri = info(w, (int32_t)req);
     if (ri && ri->step >= 0) {
       ri->attempts++;
+      /* A retry takes from the budget here, unless its take was its
+       * backoff's or hedge's, or it is a fallback's first attempt. */
+      if (ri->attempts > 1 && !ri->pend_fallback && !ri->pend_backoff && !ri->pend_hedge)
+        budget_take(w);
+      ri->pend_fallback = ri->pend_backoff = ri->pend_hedge = 0;
       const step *s = &w->sc->steps[ri->step];
       int R = s->has_retries ? s->retries : w->sc->R_cfg;
       if (ri->attempts > 1 + R + w->sc->F)
@@ -1401,6 +1532,58 @@ static void h_emit(void *u, const char *json, size_t len) {
     /* Written to the store only while it is up (kv_put is dropped else). */
     else if (di >= 0 && store_up(w) && until > w->sc->deps[di].cd_until)
       w->sc->deps[di].cd_until = until;
+  } else if (strstr(e, "\"type\":\"attempt_end\"")) {
+    int32_t att = (int32_t)num_after(e, "\"attempt\":");
+    reqinfo *ai = info(w, att);
+    if (ai) ai->ended = 1;
+    /* A finished stream ([DONE], message_stop) may still wait for the
+     * connection's end: only failures are judged. */
+    if (strstr(e, "\"class\":\"ok\"")) {
+    } else if (w->nended == w->capended) {
+      w->capended = w->capended ? w->capended * 2 : 16;
+      w->ended = realloc(w->ended, w->capended * sizeof *w->ended);
+      w->ended[w->nended++] = att;
+    } else {
+      w->ended[w->nended++] = att;
+    }
+  } else if (strstr(e, "\"type\":\"backoff\"") || strstr(e, "\"type\":\"hedge\"") ||
+             strstr(e, "\"type\":\"fallback\"")) {
+    reqinfo *ri = info(w, (int32_t)req);
+    if (!ri) {
+    } else if (strstr(e, "\"type\":\"fallback\"")) {
+      if (!strstr(e, "\"skipped\":")) ri->pend_fallback = 1;
+    } else {
+      budget_take(w);
+      if (strstr(e, "\"type\":\"backoff\""))
+        ri->pend_backoff = 1;
+      else
+        ri->pend_hedge = 1;
+    }
+  } else if (strstr(e, "\"type\":\"breaker_open\"") || strstr(e, "\"type\":\"breaker_close\"")) {
+    int di = dep_named(w, e, "\"deployment\":\"");
+    dep *d = di >= 0 ? &w->sc->deps[di] : NULL;
+    if (d && d->group >= 0 && store_up(w)) {
+      if (strstr(e, "\"type\":\"breaker_close\"")) {
+        d->ej_until = 0;
+      } else {
+        double until = num_after(e, "\"until\":");
+        /* never more than max_ejection_percent of a group open (one may) */
+        int open = 0, n = 0;
+        for (int i = 0; i < w->sc->ndeps; i++) {
+          const dep *o = &w->sc->deps[i];
+          if (o->group != d->group) continue;
+          n++;
+          open += i != di && ej_open(w, o, -w->cd_slack);
+        }
+        if (open > 0 && open + 1 > w->sc->max_ej_pct / 100 * n + 1e-9)
+          violation(w, "breaker of %s opened with %d of %d already open (max_ejection_percent %g)",
+                    d->id, open, n, w->sc->max_ej_pct);
+        if (!isfinite(until) || until <= w->now)
+          violation(w, "breaker_open of %s without a future until: %s", d->id, e);
+        else
+          d->ej_until = until;
+      }
+    }
   } else if (strstr(e, "\"type\":\"first_token\"")) {
     reqinfo *ri = info(w, (int32_t)req);
     if (ri) ri->committed = 1;
@@ -1446,6 +1629,36 @@ static double h_kv_add(void *u, const char *key, size_t kl, double delta, sy_ms 
 /* ---- driving ---- */
 static const char *text_of(const world *w, int i) { return i >= 0 ? w->sc->texts[i] : ""; }
 
+/* After an entry point: the attempts of a delivered request must have been
+ * aborted or ended. With --strict also: an attempt the core ended on a
+ * failure while its upstream was still sending (a malformed stream, say)
+ * must have been aborted, else the host keeps the connection and reads it
+ * to its end (known to fail today: the core does not abort there). */
+static void after_entry(world *w) {
+  for (size_t k = 0; w->strict && k < w->nended; k++) {
+    reqinfo *ai = info(w, w->ended[k]);
+    if (!ai || ai->aborted) continue;
+    for (size_t i = 0; i < w->nt; i++)
+      if (w->t[i].is_part && w->t[i].id == w->ended[k]) {
+        violation(w, "attempt %d ended by the core (req %d) while its upstream was still sending, "
+                     "never aborted",
+                  w->ended[k], ai->req);
+        ai->aborted = 1; /* once */
+        break;
+      }
+  }
+  w->nended = 0;
+  for (size_t i = 0; i < w->nt; i++) {
+    if (!w->t[i].is_part) continue;
+    reqinfo *ai = info(w, w->t[i].id);
+    reqinfo *ri = ai && ai->req > 0 ? info(w, ai->req) : NULL;
+    if (ri && ri->delivered && !ai->aborted && !ai->ended) {
+      violation(w, "attempt %d of delivered req %d was never aborted", w->t[i].id, ai->req);
+      ai->aborted = 1;
+    }
+  }
+}
+
 static int fire_next(world *w, double until) {
   size_t best = w->nt;
   for (size_t i = 0; i < w->nt; i++) {
@@ -1473,6 +1686,7 @@ static int fire_next(world *w, double until) {
     }
   }
   w->in_core = 0;
+  after_entry(w);
   return 1;
 }
 
@@ -1505,6 +1719,7 @@ static result run(uint64_t seed, int verbose, FILE *json_out) {
   w.h_events = w.h_deliveries = w.h_chunks = FNV32_INIT;
   w.cur_step = -1;
   w.cd_slack = strict ? 0 : 0.5;
+  w.strict = strict;
   w.host = (sy_host){.user = &w,
                      .now_ms = h_now,
                      .fetch_start = h_fetch_start,
@@ -1520,8 +1735,11 @@ static result run(uint64_t seed, int verbose, FILE *json_out) {
   if (verbose) {
     printf("== seed %llu (core seed %llu)\nconfig: %s\n", (unsigned long long)seed,
            (unsigned long long)sc.core_seed, sb_str(&sc.config));
-    printf("bounds: R=%d F=%d router timeout %.0f ms, rpm limits %s\n", sc.R_cfg, sc.F,
-           sc.timeout_ms, sc.limits ? "on" : "off");
+    printf("bounds: R=%d F=%d router timeout %.0f ms, rpm limits %s; budget %s (%g %%, %g/s, "
+           "%.0f ms); breaker %s (max open %.0f ms, max ejection %g %%, panic %g %%)\n",
+           sc.R_cfg, sc.F, sc.timeout_ms, sc.limits ? "on" : "off", sc.budget ? "on" : "off",
+           sc.budget_pct, sc.budget_min_ps, sc.budget_window_ms, sc.breaker ? "on" : "off",
+           sc.max_open_ms, sc.max_ej_pct, sc.panic_pct);
     for (int i = 0; i < sc.noutages; i++)
       printf("store outage: +%.0f .. +%.0f\n", sc.outages[i][0] - START_MS,
              sc.outages[i][1] - START_MS);
@@ -1566,6 +1784,7 @@ static result run(uint64_t seed, int verbose, FILE *json_out) {
           w.r, s->body, strlen(s->body), w.now);
       w.in_core = 0;
       w.warm = 0;
+      after_entry(&w);
       s->id = id;
       if (id <= 0) violation(&w, "step %d: begin returned %d", i, id);
       w.steps_open++;
@@ -1578,12 +1797,13 @@ static result run(uint64_t seed, int verbose, FILE *json_out) {
       w.in_core = 1;
       sy_router_cancel(w.r, t->id, w.now);
       w.in_core = 0;
+      after_entry(&w);
       break;
     }
     case S_WIPE:
       kv_wipe(&w);
       for (int d = 0; d < sc.ndeps; d++)
-        sc.deps[d].cd_until = 0;
+        sc.deps[d].cd_until = sc.deps[d].ej_until = 0;
       w.wiped = 1;
       w.warm_peak = w.peak_open;
       w.peak_open = w.steps_open;
@@ -1613,6 +1833,20 @@ static result run(uint64_t seed, int verbose, FILE *json_out) {
     if (heap != baseline && w.heap_exact)
       violation(&w, "core heap %zu bytes at quiescence, baseline %zu (%+ld)", heap, baseline,
                 (long)heap - (long)baseline);
+    for (size_t i = 0; i < w.nwc; i++) {
+      const window_count *c = &w.wc[i];
+      double from = c->window * sc.budget_window_ms, to = from + sc.budget_window_ms;
+      int down = 0;
+      for (int k = 0; k < sc.noutages; k++)
+        down |= sc.outages[k][0] < to && sc.outages[k][1] > from;
+      double share = sc.budget_pct / 100 * c->requests;
+      double floor_ = sc.budget_min_ps * sc.budget_window_ms / 1000;
+      double most = ceil((share > floor_ ? share : floor_) - 1e-9);
+      if (!down && c->takes > most)
+        violation(&w, "retry budget: %d retries and hedges in the window at +%.0f, for %d "
+                      "requests (at most %.0f)",
+                  c->takes, from - START_MS, c->requests, most);
+    }
     for (size_t i = 0; i < w.nmc; i++) {
       const minute_count *m = &w.mc[i];
       const dep *d = &sc.deps[m->dep];
@@ -1644,6 +1878,8 @@ static result run(uint64_t seed, int verbose, FILE *json_out) {
   free(w.t);
   free(w.ids);
   free(w.mc);
+  free(w.wc);
+  free(w.ended);
   scenario_free(&sc);
   return res;
 }
@@ -1716,6 +1952,38 @@ static void json_scenario(world *w, FILE *out) {
 }
 
 /* ------------------------------------------------------------ main */
+/* Seeds run in chunks, each in a child process (|jobs| at a time) that
+ * logs "start S" and "done S ..." lines to a file of its own: a seed that
+ * crashes the child (a sanitizer report, an abort) is named, and the rest
+ * of its chunk runs in a new child. */
+typedef struct chunk {
+  uint64_t a, b;
+  pid_t pid;
+  char path[64];
+} chunk;
+
+static void worker(uint64_t a, uint64_t b, const char *path) {
+  FILE *f = fopen(path, "w");
+  if (!f) _exit(3);
+  for (uint64_t s = a; s < b; s++) {
+    fprintf(f, "start %llu\n", (unsigned long long)s);
+    fflush(f);
+    result r = run(s, 0, NULL);
+    if (!r.ok) {
+      printf("seed %llu FAILED:\n%s  replay: sy_sim --seed %llu --verbose%s\n",
+             (unsigned long long)s, sb_str(&r.msg), (unsigned long long)s,
+             strict ? " --strict" : "");
+      fflush(stdout);
+    }
+    fprintf(f, "done %llu %d %lu %lu %d\n", (unsigned long long)s, r.ok, r.requests, r.events,
+            r.heap_exact);
+    fflush(f);
+    sb_free(&r.msg);
+  }
+  fclose(f);
+  _exit(0);
+}
+
 static int run_range(uint64_t a, uint64_t b, int jobs, int json) {
   unsigned long passed = 0, failed = 0, requests = 0, events = 0, exact = 0;
   if (json) {
@@ -1726,56 +1994,70 @@ static int run_range(uint64_t a, uint64_t b, int jobs, int json) {
     }
     return 0;
   }
-  int fds[16][2];
-  pid_t pids[16];
   if (jobs < 1) jobs = 1;
-  if (jobs > 16) jobs = 16;
-  for (int j = 0; j < jobs; j++) {
-    if (pipe(fds[j]) < 0) return 2;
-    fflush(stdout);
-    pid_t pid = jobs == 1 ? 0 : fork();
-    if (pid == 0) {
-      unsigned long p = 0, f = 0, rq = 0, ev = 0, ex = 0;
-      for (uint64_t s = a + (uint64_t)j; s < b; s += (uint64_t)jobs) {
-        result r = run(s, 0, NULL);
-        rq += r.requests;
-        ev += r.events;
-        ex += (unsigned long)r.heap_exact;
-        if (r.ok) {
-          p++;
-        } else {
-          f++;
-          printf("seed %llu FAILED:\n%s  replay: sy_sim --seed %llu --verbose\n",
-                 (unsigned long long)s, sb_str(&r.msg), (unsigned long long)s);
-          fflush(stdout);
-        }
-        sb_free(&r.msg);
-      }
-      char line[128];
-      int n = snprintf(line, sizeof line, "%lu %lu %lu %lu %lu\n", p, f, rq, ev, ex);
-      if (write(fds[j][1], line, (size_t)n) != n) _exit(3);
-      if (jobs == 1) {
-        close(fds[j][1]);
-        pids[j] = 0;
-        break;
-      }
-      _exit(0);
+  uint64_t per = (b - a) / (uint64_t)(jobs * 4) + 1;
+  size_t cap = (size_t)jobs * 4 + 16, nq = 0, nrun = 0;
+  chunk *q = malloc(cap * sizeof *q);
+  for (uint64_t s = a; s < b; s += per)
+    q[nq++] = (chunk){s, s + per < b ? s + per : b, 0, ""};
+  chunk *running = calloc((size_t)jobs, sizeof *running);
+  static int serial;
+  while (nq || nrun) {
+    while (nq && nrun < (size_t)jobs) {
+      chunk c = q[0];
+      memmove(q, q + 1, --nq * sizeof *q);
+      snprintf(c.path, sizeof c.path, "/tmp/sy_sim.%d.%d", (int)getpid(), serial++);
+      fflush(stdout);
+      c.pid = fork();
+      if (c.pid == 0) worker(c.a, c.b, c.path);
+      size_t k = 0;
+      while (running[k].pid)
+        k++;
+      running[k] = c;
+      nrun++;
     }
-    pids[j] = pid;
-    close(fds[j][1]);
-  }
-  for (int j = 0; j < jobs; j++) {
-    char line[128] = {0};
-    ssize_t n = read(fds[j][0], line, sizeof line - 1);
-    unsigned long p = 0, f = 0, rq = 0, ev = 0, ex = 0;
-    if (n <= 0 || sscanf(line, "%lu %lu %lu %lu %lu", &p, &f, &rq, &ev, &ex) != 5) {
-      printf("job %d died (seeds %llu + k*%d)\n", j, (unsigned long long)(a + (uint64_t)j), jobs);
-      f++;
+    int status;
+    pid_t pid = wait(&status);
+    if (pid < 0) break;
+    size_t k = 0;
+    while (k < (size_t)jobs && running[k].pid != pid)
+      k++;
+    if (k == (size_t)jobs) continue;
+    chunk c = running[k];
+    running[k].pid = 0;
+    nrun--;
+    FILE *f = fopen(c.path, "r");
+    char line[256];
+    unsigned long long started = 0;
+    int any_start = 0, open_start = 0;
+    while (f && fgets(line, sizeof line, f)) {
+      unsigned long long sd;
+      int ok, ex;
+      unsigned long rq, ev;
+      if (sscanf(line, "start %llu", &sd) == 1) {
+        started = sd, any_start = 1, open_start = 1;
+      } else if (sscanf(line, "done %llu %d %lu %lu %d", &sd, &ok, &rq, &ev, &ex) == 5) {
+        open_start = 0;
+        passed += ok != 0, failed += ok == 0, requests += rq, events += ev,
+            exact += (unsigned long)ex;
+      }
     }
-    close(fds[j][0]);
-    if (pids[j] > 0) waitpid(pids[j], NULL, 0);
-    passed += p, failed += f, requests += rq, events += ev, exact += ex;
+    if (f) fclose(f);
+    remove(c.path);
+    if (open_start || !any_start || !WIFEXITED(status) || WEXITSTATUS(status)) {
+      uint64_t crashed = any_start ? started : c.a;
+      failed++;
+      printf("seed %llu CRASHED (the sanitizer's report is above):\n  replay: sy_sim --seed %llu "
+             "--verbose\n",
+             (unsigned long long)crashed, (unsigned long long)crashed);
+      if (crashed + 1 < c.b) {
+        if (nq == cap) q = realloc(q, (cap *= 2) * sizeof *q);
+        q[nq++] = (chunk){crashed + 1, c.b, 0, ""};
+      }
+    }
   }
+  free(q);
+  free(running);
   printf("%lu passed, %lu failed (seeds %llu..%llu: %lu requests, %lu events; heap exact in %lu "
          "runs)\n",
          passed, failed, (unsigned long long)a, (unsigned long long)(b - 1), requests, events,
