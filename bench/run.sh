@@ -3,7 +3,7 @@
 # 2-core machine, each part bounded in time:
 #   1. core decision cost       bash bench/run-core.sh          -> results/core-*.json, core.md
 #   2. gateway overhead         node bench/gateway/bench.mjs    -> results/gateway.json
-#      direct / node pass-through / switchyard / portkey (pinned in
+#      direct / node pass-through (fetch; http.request) / switchyard / portkey (pinned in
 #      bench/gateway/package.json, installed there with npm ci on first run)
 #   3. size and memory          node bench/size-memory.mjs      -> results/size-memory.json
 # then bench/report.mjs writes results/summary.md and results/plots/*.svg and
@@ -67,7 +67,7 @@ for part in $PARTS; do
         echo "== npm ci in bench/gateway (autocannon, @portkey-ai/gateway; scripts not run)" >&2
         (cd bench/gateway && timeout 300 npm ci --ignore-scripts --no-audit --no-fund >&2) || { failed="$failed gateway-install"; continue; }
       fi
-      budget=$(( ROUNDS * 4 * (DURATION + 6) + (PROFILE > 0 ? 2 * (PROFILE + 15) : 0) + 90 ))
+      budget=$(( ROUNDS * 5 * (DURATION + 6) + (PROFILE > 0 ? 2 * (PROFILE + 15) : 0) + 90 ))
       run $((budget + 30)) gateway node bench/gateway/bench.mjs --rounds "$ROUNDS" --duration "$DURATION" \
         --connections "$CONNECTIONS" --profile "$PROFILE" --budget "$budget" --out "$R/gateway.json" ;;
     size) run 200 size-memory node bench/size-memory.mjs --requests "$REQUESTS" --out "$R/size-memory.json" ;;

@@ -3,7 +3,8 @@
 //
 // One mock upstream (mock-upstream.mjs) on 127.0.0.1, and four ways to reach it:
 //   direct       client -> mock
-//   passthrough  client -> passthrough.mjs (node:http + fetch, no logic) -> mock
+//   passthrough  client -> passthrough.mjs (node:http + fetch, no logic) -> mock: the floor
+//   passthrough-http  the same with http.request out instead of fetch()
 //   switchyard   client -> `node js/cli.js serve --config <generated>` -> mock
 //   portkey      client -> @portkey-ai/gateway (pinned, headers-only route) -> mock
 // Each round measures every target once with the same closed-loop load
@@ -40,7 +41,7 @@ const require = createRequire(join(HERE, 'package.json'));
 // ---- options -------------------------------------------------------------
 const opt = {
   rounds: 4, duration: 8, connections: 50, warmup: 3, serial: 1000, serialMaxS: 4,
-  targets: 'direct,passthrough,switchyard,portkey', out: join(ROOT, 'bench/results/gateway.json'),
+  targets: 'direct,passthrough,passthrough-http,switchyard,portkey', out: join(ROOT, 'bench/results/gateway.json'),
   profile: 10, budget: 600,
 };
 {
@@ -336,6 +337,8 @@ async function main() {
     switchyard_vs_passthrough: { rps: ratio('switchyard', 'passthrough', 'rps'), cpu_us_per_req: ratio('switchyard', 'passthrough', 'cpu_us_per_req') },
     switchyard_vs_portkey: { rps: ratio('switchyard', 'portkey', 'rps'), cpu_us_per_req: ratio('switchyard', 'portkey', 'cpu_us_per_req') },
     passthrough_vs_portkey: { rps: ratio('passthrough', 'portkey', 'rps'), cpu_us_per_req: ratio('passthrough', 'portkey', 'cpu_us_per_req') },
+    'switchyard_vs_passthrough-http': { rps: ratio('switchyard', 'passthrough-http', 'rps'), cpu_us_per_req: ratio('switchyard', 'passthrough-http', 'cpu_us_per_req') },
+    'passthrough_vs_passthrough-http': { rps: ratio('passthrough', 'passthrough-http', 'rps'), cpu_us_per_req: ratio('passthrough', 'passthrough-http', 'cpu_us_per_req') },
   };
   const S = summary.targets.switchyard, P = summary.targets.passthrough;
   const goal = (name, value, limit, met, unit, note) => summary.goals.push({ goal: name, value, limit, met, unit, note });
