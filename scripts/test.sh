@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (npm test; .ci/run in CI). From a fresh Debian machine it
 # installs what is missing, builds, and runs every test:
-#   C unit suites (native, ASan + UBSan), fixed-seed fuzzing of the parsers,
+#   C unit suites (native, ASan + UBSan), the deterministic simulation
+#   (tests/sim/sim.c, thousands of seeds), fixed-seed fuzzing of the parsers,
 #   the wasm check (a fresh build must equal the committed wasm/*.wasm and
 #   import only sy_host), then the JS tests, which include the spec cases on
 #   the native build and on both wasm builds.
@@ -37,6 +38,11 @@ if ! ctest --test-dir build/native --output-on-failure >build/native/ctest.log 2
 fi
 grep -hE '^(suite|[0-9]+ passed)' build/native/Testing/Temporary/LastTest.log || true
 grep -E 'tests passed' build/native/ctest.log
+
+stage "deterministic simulation (sy_sim: 2,000 seeds of configs, workloads and faults, invariants after each)"
+# A failing seed is printed with its replay command:
+#   build/native/sy_sim --seed S --verbose
+ASAN_OPTIONS=malloc_context_size=0 build/native/sy_sim --seeds 0:2000 --jobs 2
 
 stage "fuzzing the parsers (300,000 fixed-seed inputs each; to explore: scripts/fuzz.sh 600)"
 SY_FUZZ_RUNS=300000 bash scripts/fuzz.sh

@@ -1944,9 +1944,9 @@ static void json_scenario(world *w, FILE *out) {
   }
   sb_printf(&o,
             "],\"expect\":{\"events\":%lu,\"events_hash\":%u,\"deliveries\":%lu,"
-            "\"deliveries_hash\":%u,\"chunks_hash\":%u,\"ok\":%s}}\n",
+            "\"deliveries_hash\":%u,\"chunks_hash\":%u,\"heap_exact\":%s,\"ok\":%s}}\n",
             w->nevents, w->h_events, w->ndeliveries, w->h_deliveries, w->h_chunks,
-            w->nfail ? "false" : "true");
+            w->heap_exact ? "true" : "false", w->nfail ? "false" : "true");
   fwrite(o.p, 1, o.n, out);
   sb_free(&o);
 }
