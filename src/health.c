@@ -41,17 +41,24 @@ static double read_num(const sy_host *h, const char *key, size_t kl) {
   return strtod(val, NULL);
 }
 
-/* The key of |id|'s usage counter |kind| ("sy:rpm:" or "sy:tpm:") for the
- * minute of |now|: the minute's number in decimal, written backwards. */
-static size_t usage_key(char *key, const char *kind, const char *id, sy_ms now) {
-  char minute[24], *p = minute + sizeof minute - 1;
+/* The number of the |window| (ms) that |now| falls in, as decimal text in
+ * |buf| (24 bytes), written backwards from its end; returns its start. */
+static const char *window_text(char *buf, sy_ms now, sy_ms window) {
+  char *p = buf + 23;
   *p = '\0';
-  double m = floor(now / SY_USAGE_WINDOW_MS);
-  uint64_t v = m > 0 && m < 1e18 ? (uint64_t)m : 0;
+  double w = floor(now / window);
+  uint64_t v = w > 0 && w < 1e18 ? (uint64_t)w : 0;
   do
     *--p = (char)('0' + v % 10);
-  while ((v /= 10) && p > minute);
-  return make_key(key, kind, id, p);
+  while ((v /= 10) && p > buf);
+  return p;
+}
+
+/* The key of |id|'s usage counter |kind| ("sy:rpm:" or "sy:tpm:") for the
+ * minute of |now|. */
+static size_t usage_key(char *key, const char *kind, const char *id, sy_ms now) {
+  char minute[24];
+  return make_key(key, kind, id, window_text(minute, now, SY_USAGE_WINDOW_MS));
 }
 
 sy_ms sy_health_cooling_until(const sy_host *h, const char *id, sy_ms now) {
@@ -260,14 +267,8 @@ bool sy_breaker_success(const sy_host *h, const char *id, bool probe) {
 
 /* The budget window's keys: requests (q) and retries (r). */
 static size_t budget_key(char *key, const char *kind, const sy_reliability *rel, sy_ms now) {
-  char win[24], *p = win + sizeof win - 1;
-  *p = '\0';
-  double w = floor(now / rel->budget_window_ms);
-  uint64_t v = w > 0 && w < 1e18 ? (uint64_t)w : 0;
-  do
-    *--p = (char)('0' + v % 10);
-  while ((v /= 10) && p > win);
-  return make_key(key, kind, p, NULL);
+  char win[24];
+  return make_key(key, kind, window_text(win, now, rel->budget_window_ms), NULL);
 }
 
 void sy_budget_request(const sy_host *h, const sy_reliability *rel, sy_ms now) {
