@@ -71,6 +71,7 @@ for part in $PARTS; do
       run $((budget + 30)) gateway node bench/gateway/bench.mjs --rounds "$ROUNDS" --duration "$DURATION" \
         --connections "$CONNECTIONS" --profile "$PROFILE" --budget "$budget" --out "$R/gateway.json" ;;
     size) run 200 size-memory node bench/size-memory.mjs --requests "$REQUESTS" --out "$R/size-memory.json" ;;
+    chaos) [ -d bench/gateway/node_modules/@portkey-ai/gateway ] || (cd bench/gateway && timeout 300 npm ci --ignore-scripts --no-audit --no-fund >&2); run 1560 chaos node bench/chaos/run.mjs --budget 1500 --out "$R/chaos.json" --md "$R/chaos.md" ;;  # issue 6 (~11 min, opt-in: PARTS=chaos; Portkey from bench/gateway's pins)
     *) echo "bench: unknown part $part (core, gateway, size)" >&2; failed="$failed $part" ;;
   esac
 done

@@ -4,7 +4,7 @@
 // in one run, on the same mock provider and the same fault schedules.
 //
 //   node bench/chaos/run.mjs [--duration 20] [--rate 60] [--timeout 10]
-//     [--scenarios down,storm,brownout,flap] [--systems switchyard,switchyard-off,portkey,portkey-fallback]
+//     [--scenarios down,storm,brownout,flap] [--systems switchyard,switchyard-off,portkey,portkey-fallback,switchyard-p2c]
 //     [--out bench/results/chaos.json] [--md bench/results/chaos.md] [--budget 1500]
 //   node bench/chaos/run.mjs --report [--out F] [--md F]   the table again from the JSON
 //
@@ -445,7 +445,8 @@ const ms = (x) => (x === null || x === undefined ? '-' : x >= 1000 ? `${(x / 100
 function renderMd(doc) {
   const out = [];
   out.push(`# Chaos benchmark (issue 6)`, '');
-  out.push(`${doc.meta.date}; switchyard at ${doc.meta.commit}${doc.meta.dirty ? ` (${doc.meta.dirty})` : ''}; ${doc.meta.cpus} CPUs (${doc.meta.cpu}); node ${doc.meta.node}; @portkey-ai/gateway ${doc.meta.portkey}.`);
+  out.push(`${doc.meta.date}; switchyard at ${doc.meta.commit}${doc.meta.dirty ? ` (${doc.meta.dirty})` : ''}; ${doc.meta.cpus} CPUs (${doc.meta.cpu}); node ${doc.meta.node}; @portkey-ai/gateway ${doc.meta.portkey}` +
+    (doc.meta.loadavg_start ? `; load average ${doc.meta.loadavg_start} at the start, ${doc.meta.loadavg_end} at the end (a shared machine).` : '.'));
   out.push(`Each run: ${doc.settings.duration} s at ${doc.settings.rate} req/s open loop (${doc.settings.duration * doc.settings.rate} non-streamed chat completions), client timeout ${doc.settings.timeout} s, mock answers in ${BASE_MS} ms; a fresh gateway per run. \`node bench/chaos/run.mjs${doc.settings.args ? ' ' + doc.settings.args : ''}\`.`, '');
   const goals = [];
   for (const sc of Object.keys(SCENARIOS)) {
@@ -512,7 +513,7 @@ async function main() {
     meta: {
       date: new Date().toISOString().replace(/:\d\d\.\d+Z$/, ' UTC').replace('T', ' '), commit: git('rev-parse', '--short', 'HEAD'),
       dirty: dirtyN ? `${dirtyN} uncommitted change(s) in js/ or wasm/` : '', cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '?',
-      node: process.version, portkey: portkeyVersion,
+      node: process.version, portkey: portkeyVersion, loadavg_start: os.loadavg().map((x) => x.toFixed(2)).join(' '),
     },
     settings: { duration: opt.duration, rate: opt.rate, timeout: opt.timeout, warmup: opt.warmup, args: process.argv.slice(2).join(' ') },
     configs: {},
@@ -534,6 +535,7 @@ async function main() {
       }
     }
   }
+  doc.meta.loadavg_end = os.loadavg().map((x) => x.toFixed(2)).join(' ');
   mkdirSync(dirname(opt.out), { recursive: true });
   writeFileSync(opt.out, JSON.stringify(doc, null, 1) + '\n');
   const md = renderMd(doc);
