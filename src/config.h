@@ -112,8 +112,8 @@ typedef enum sy_strategy {
  * object leaves out. */
 typedef struct sy_reliability {
   /* [retry_budget] retries and hedges at most |budget_percent| of the
-   * requests of the window, or |budget_min_per_second| x window, whichever
-   * is more (Finagle: 20 %, 10/s, 10 s). On by default. */
+   * requests of the last window (sliding), or |budget_min_per_second| x
+   * window, whichever is more (Finagle: 20 %, 10/s, 10 s). On by default. */
   bool budget;
   double budget_percent;
   double budget_min_per_second;

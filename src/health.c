@@ -145,6 +145,23 @@ void sy_observed_init(sy_observed *o) {
   o->rl_requests = o->rl_tokens = -1;
 }
 
+/* exp(-dt / SY_EWMA_DECAY_MS), the weight of the past after |dt| ms: a
+ * few terms of the series on dt halved until small, squared back. Not
+ * libm's exp(), which would cost the wasm module ~3 kB; within 1e-6. */
+static double decay(sy_ms dt) {
+  double x = dt / SY_EWMA_DECAY_MS;
+  if (!(x < 60)) return 0; /* past e^-60, and NaN */
+  int halvings = 0;
+  while (x > 0.125) {
+    x /= 2;
+    halvings++;
+  }
+  double y = 1 - x * (1 - x / 2 * (1 - x / 3 * (1 - x / 4)));
+  while (halvings--)
+    y *= y;
+  return y;
+}
+
 void sy_observe_latency(sy_observed *o, double ms, sy_ms now, bool ttft) {
   if (!(ms >= 0)) return;
   double *ring = ttft ? o->ttft : o->lat;
@@ -158,11 +175,7 @@ void sy_observe_latency(sy_observed *o, double ms, sy_ms now, bool ttft) {
   } else if (ms > o->ewma_ms) {
     o->ewma_ms = ms; /* peak: a slowdown counts at once */
   } else {
-    /* The past's weight after dt: 1 / (1 + dt / decay), a hyperbolic decay
-     * (it halves at dt = decay, as exp(-dt / decay) nearly does at 0.7 x
-     * decay) that needs no libm exp(), which costs the wasm ~3 kB. */
-    sy_ms dt = now > o->ewma_at ? now - o->ewma_at : 0;
-    double w = 1 / (1 + dt / SY_EWMA_DECAY_MS);
+    double w = decay(now > o->ewma_at ? now - o->ewma_at : 0);
     o->ewma_ms = o->ewma_ms * w + ms * (1 - w);
   }
   o->ewma_at = now;
@@ -178,7 +191,9 @@ double sy_observed_mean(const sy_observed *o, bool ttft) {
   return sum / n;
 }
 
-double sy_observed_ewma(const sy_observed *o) { return o->ewma_ms; }
+double sy_observed_ewma(const sy_observed *o, sy_ms now) {
+  return o->ewma_ms * decay(now > o->ewma_at ? now - o->ewma_at : 0);
+}
 
 bool sy_observed_exhausted(const sy_observed *o, double tokens, sy_ms now) {
   if (o->rl_requests >= 0 && o->rl_requests < 1 && o->rl_requests_reset > now) return true;
@@ -277,12 +292,27 @@ void sy_budget_request(const sy_host *h, const sy_reliability *rel, sy_ms now) {
   h->kv_add(h->user, key, kl, 1, 2 * rel->budget_window_ms);
 }
 
+/* The requests or retries (|kind|) of the last window's length before
+ * |now|: this window's count and the share of the previous one that the
+ * sliding window still covers. Fixed windows alone would hand out a fresh
+ * floor at every boundary, a burst of retries all at once (bench/chaos). */
+static double budget_count(const sy_host *h, const char *kind, const sy_reliability *rel,
+                           sy_ms now) {
+  char key[KEY_MAX];
+  sy_ms w = rel->budget_window_ms;
+  double into = (now - floor(now / w) * w) / w;
+  size_t kl = budget_key(key, kind, rel, now);
+  double n = read_num(h, key, kl);
+  if (now < w) return n;
+  kl = budget_key(key, kind, rel, now - w);
+  return n + read_num(h, key, kl) * (1 - into);
+}
+
 bool sy_budget_take(const sy_host *h, const sy_reliability *rel, sy_ms now) {
   char key[KEY_MAX];
-  size_t kl = budget_key(key, "sy:rb:q:", rel, now);
-  double requests = read_num(h, key, kl);
-  kl = budget_key(key, "sy:rb:r:", rel, now);
-  double retries = read_num(h, key, kl);
+  double requests = budget_count(h, "sy:rb:q:", rel, now);
+  double retries = budget_count(h, "sy:rb:r:", rel, now);
+  size_t kl = budget_key(key, "sy:rb:r:", rel, now);
   double floor_ = rel->budget_min_per_second * rel->budget_window_ms / 1000;
   double share = rel->budget_percent / 100 * requests;
   if (retries >= (share > floor_ ? share : floor_)) return false;

@@ -131,8 +131,9 @@ bool sy_breaker_success(const sy_host *h, const char *id, bool probe);
 /* Counts a request into the retry budget's window of |now|. */
 void sy_budget_request(const sy_host *h, const sy_reliability *rel, sy_ms now);
 
-/* Takes one retry (or hedge) from the budget of |now|'s window; false (and
- * nothing taken) when it is spent. */
+/* Takes one retry (or hedge) from the budget over the window before |now|
+ * (sliding: this window's counts and the covered share of the last one's);
+ * false (and nothing taken) when it is spent. */
 bool sy_budget_take(const sy_host *h, const sy_reliability *rel, sy_ms now);
 
 /* Counts an attempt of |id| the provider accepted (not a 429 or overload). */
@@ -149,9 +150,8 @@ double sy_throttle_p(const sy_host *h, const char *id, double k, double min_requ
  * instance's own answers, which it gets often enough to stay current. One
  * per config deployment, owned by the router; about 220 bytes each. */
 #define SY_LATENCY_SAMPLES 10
-/* Peak EWMA's decay time (Finagle's default is 10 s): a slow spike is
- * believed at once; after a recovery the old value's weight halves in this
- * long (sy_observe_latency says how). */
+/* Peak EWMA's decay time (Finagle's default): a slow spike is believed at
+ * once; after it the old value's weight falls as exp(-t / 10 s). */
 #define SY_EWMA_DECAY_MS 10000.0
 
 typedef struct sy_observed {
@@ -181,10 +181,11 @@ void sy_observe_latency(sy_observed *o, double ms, sy_ms now, bool ttft);
  * or -1 when there are none. */
 double sy_observed_mean(const sy_observed *o, bool ttft);
 
-/* The peak EWMA of latency (ms), 0 before the first sample. It moves only
- * with samples: decaying an idle deployment's value would make it look fast
- * for being unused. */
-double sy_observed_ewma(const sy_observed *o);
+/* The peak EWMA of latency (ms) at |now|, 0 before the first sample. It
+ * decays toward 0 between samples too (as Finagle's does when read): a
+ * deployment that lost the draws while slow is tried again once its old
+ * figure has faded, instead of being starved by a number nothing renews. */
+double sy_observed_ewma(const sy_observed *o, sy_ms now);
 
 /* Whether the provider said |o| has no room left at |now| for one more
  * request of |tokens| estimated tokens. */

@@ -120,7 +120,7 @@ static double score(const sy_deployment *d, const sy_pick_ctx *c) {
   }
   default: {
     const sy_observed *o = observed(c, d);
-    return o ? sy_observed_ewma(o) * (o->outstanding + 1) : 0;
+    return o ? sy_observed_ewma(o, c->now) * (o->outstanding + 1) : 0;
   }
   }
 }

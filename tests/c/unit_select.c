@@ -263,10 +263,14 @@ static void test_p2c_peak_ewma(void) {
   T_EQ_INT(c[2], 0);
   /* Peak: one slow answer counts at once; recovery decays over ~10 s. */
   sy_observe_latency(&f.obs[0], 5000, 1000, false);
-  T_EQ_DBL(sy_observed_ewma(&f.obs[0]), 5000);
+  T_EQ_DBL(sy_observed_ewma(&f.obs[0], 1000), 5000);
   sy_observe_latency(&f.obs[0], 100, 11000, false);
-  /* 10 s later the past weighs 1 / (1 + 10 s / 10 s): halfway back */
-  T_EQ_DBL(sy_observed_ewma(&f.obs[0]), 2550);
+  /* 10 s later the past weighs exp(-1) */
+  double e = sy_observed_ewma(&f.obs[0], 11000);
+  T_CHECK(fabs(e - (5000 * exp(-1) + 100 * (1 - exp(-1)))) < 0.01);
+  /* and fades while nothing renews it, so a once-slow deployment is tried again */
+  T_CHECK(fabs(sy_observed_ewma(&f.obs[0], 31000) - e * exp(-2)) < 0.01);
+  T_EQ_DBL(sy_observed_ewma(&f.obs[0], 11000 + 600000), 0);
   /* A lone candidate is picked; none gives -1. */
   uint8_t ex[N] = {1, 1, 0, 0};
   T_EQ_INT(pick(&f, ex).index, 2);
