@@ -44,7 +44,7 @@ stage "deterministic simulation (sy_sim: 2,000 seeds of configs, workloads and f
 #   build/native/sy_sim --seed S --verbose
 ASAN_OPTIONS=malloc_context_size=0 build/native/sy_sim --seeds 0:2000 --jobs 2
 
-stage "fuzzing the parsers (300,000 fixed-seed inputs each; to explore: scripts/fuzz.sh 600)"
+stage "fuzzing the parsers (300,000 fixed-seed inputs each) and the router (30,000); to explore: scripts/fuzz.sh 600"
 SY_FUZZ_RUNS=300000 bash scripts/fuzz.sh
 
 stage "wasm: fresh builds equal the committed modules"
