@@ -1295,7 +1295,7 @@ static void settings_defaults(sy_settings *s) {
   r->half_open_requests = 1;
   r->max_ejection_percent = 10;
   r->panic_percent = 50;
-  r->throttle_k = 2;
+  r->throttle_k = 1.5;
   r->throttle_min_requests = 20;
   r->slow_start_ms = 30000;
   r->slow_start_min_weight = 0.1;
