@@ -74,7 +74,7 @@ sy_ms sy_health_cool(const sy_host *h, const char *id, sy_ms now, sy_ms duration
   if (current >= until) return current;
   char key[KEY_MAX], val[96];
   size_t kl = make_key(key, "sy:cd:", id, NULL);
-  int vl = snprintf(val, sizeof val, "%.0f %s", until, sy_class_name(c));
+  int vl = snprintf(val, sizeof val, "%.17g %s", until, sy_class_name(c));
   h->kv_put(h->user, key, kl, val, (size_t)vl, duration_ms);
   return until;
 }
@@ -262,7 +262,7 @@ sy_ms sy_breaker_failure(const sy_host *h, const sy_reliability *rel, const char
   if (open > rel->breaker_max_open_ms) open = rel->breaker_max_open_ms;
   until = now + open;
   char val[64];
-  int vl = snprintf(val, sizeof val, "%.0f %d", until, *times);
+  int vl = snprintf(val, sizeof val, "%.17g %d", until, *times);
   kl = make_key(key, "sy:ej:", id, NULL);
   h->kv_put(h->user, key, kl, val, (size_t)vl, open + rel->breaker_max_open_ms);
   return until;

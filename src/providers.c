@@ -246,6 +246,7 @@ static cJSON *openai_body(const sy_target *t, const cJSON *req, int stream) {
     cJSON *so = cJSON_CreateObject();
     ok = cJSON_AddTrueToObject(out, "stream") && so && cJSON_AddTrueToObject(so, "include_usage") &&
          cJSON_AddItemToObject(out, "stream_options", so);
+    if (!ok) cJSON_Delete(so); /* never attached: the body's delete would miss it */
   }
   if (!ok) {
     cJSON_Delete(out);

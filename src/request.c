@@ -654,6 +654,7 @@ static void start_attempt(sy_router *r, request *q, sy_pick p, sy_ms now) {
     sy_buf_printf(&q->last_msg, "deployment %s cannot send this request: %s", d->id,
                   sy_strerror(rc));
     q->banned[index] = 1;
+    if (q->cur) return; /* a hedge that could not start: the first attempt goes on */
     after_failure(r, q, now);
     return;
   }
@@ -877,6 +878,8 @@ static void stream_advance(sy_router *r, attempt *a, const char *p, size_t n, in
   int done = !failed && sy_stream_done(a->stream);
   if (done && !end && sy_stream_finish(a->stream, &a->pending) < 0) failed = SY_CLASS_BAD_RESPONSE;
   if (failed) {
+    /* The core gives up on it: the upstream must stop generating too. */
+    if (!end) r->host.fetch_abort(r->host.user, a->id);
     attempt_ends(r, a, failed, a->status, msg, now);
     return;
   }
@@ -1553,8 +1556,10 @@ static void hedge_fire(sy_router *r, attempt *a, sy_ms now) {
   ev_str(b, "after", a->dep->id);
   ev_num(b, "ms", now - a->started);
   ev_end(r);
+  /* |a| races from the spare seat, so start_attempt (which takes cur, and
+   * may end the request when out of memory) leaves it accounted for. */
+  q->spare = a;
   start_attempt(r, q, p, now);
-  if (q->cur != a) q->spare = a; /* both race; attempt_free keeps them straight */
 }
 
 void sy_router_on_timer(sy_router *r, int32_t timer, sy_ms now) {

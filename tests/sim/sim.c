@@ -162,8 +162,8 @@ enum {
   M_REFUSE, /* 401 echoing the key, 400s, 404, content filter */
   M_COUNT
 };
-static const char *const mode_names[M_COUNT] = {"healthy", "outage",    "brownout",   "429-storm",
-                                                "5xx",     "hang",      "malformed",  "cut-before",
+static const char *const mode_names[M_COUNT] = {"healthy",   "outage",  "brownout",  "429-storm",
+                                                "5xx",       "hang",    "malformed", "cut-before",
                                                 "cut-after", "refusals"};
 
 #define MAXW 6
@@ -344,7 +344,8 @@ static void gen_dep(scenario *sc, rng *r, dep *d, int g, int i, sb *c, int *firs
     if (n > sc->R_cfg) sc->R_cfg = n;
     sb_printf(c, ",\"num_retries\":%d", n);
   }
-  if (chance(r, 0.2)) sb_printf(c, ",\"cooldown_time\":%g", chance(r, 0.2) ? 0 : rrange(r, 0.5, 20));
+  if (chance(r, 0.2))
+    sb_printf(c, ",\"cooldown_time\":%g", chance(r, 0.2) ? 0 : rrange(r, 0.5, 20));
   if (chance(r, 0.2)) sb_printf(c, ",\"max_input_tokens\":%d", rint_(r, 200, 8000));
   if (chance(r, 0.4))
     sb_printf(c, ",\"input_cost_per_token\":%g,\"output_cost_per_token\":%g", rrange(r, 1e-7, 1e-5),
@@ -439,14 +440,17 @@ static void gen_config(scenario *sc, rng *r) {
   if (sc->ngroups > 1 && chance(r, 0.7)) fallback_list(c, r, sc->ngroups, "fallbacks");
   if (sc->ngroups > 1 && chance(r, 0.2))
     sb_printf(c, ",\"default_fallbacks\":[\"g%d\"]", rint_(r, 0, sc->ngroups - 1));
-  if (sc->ngroups > 1 && chance(r, 0.3)) fallback_list(c, r, sc->ngroups, "context_window_fallbacks");
-  if (sc->ngroups > 1 && chance(r, 0.15)) fallback_list(c, r, sc->ngroups, "content_policy_fallbacks");
+  if (sc->ngroups > 1 && chance(r, 0.3))
+    fallback_list(c, r, sc->ngroups, "context_window_fallbacks");
+  if (sc->ngroups > 1 && chance(r, 0.15))
+    fallback_list(c, r, sc->ngroups, "content_policy_fallbacks");
   int pre = chance(r, 0.35);
   if (pre) sb_puts(c, ",\"enable_pre_call_checks\":true");
   sc->limits = pre || strategy == 2;
   if (chance(r, 0.2)) sb_printf(c, ",\"retry_after\":%g", rrange(r, 0, 1));
   if (chance(r, 0.3))
-    sb_printf(c, ",\"backoff_initial\":%g,\"backoff_max\":%g", rrange(r, 0.05, 1), rrange(r, 1, 10));
+    sb_printf(c, ",\"backoff_initial\":%g,\"backoff_max\":%g", rrange(r, 0.05, 1),
+              rrange(r, 1, 10));
   if (chance(r, 0.25)) sb_printf(c, ",\"retry_after_max\":%g", rrange(r, 0.5, 10));
   if (chance(r, 0.2)) {
     int a = rint_(r, 0, 5), b = rint_(r, 0, 5), d = rint_(r, 0, 3);
@@ -459,8 +463,9 @@ static void gen_config(scenario *sc, rng *r) {
               a, b, d);
   }
   if (chance(r, 0.15))
-    sb_printf(c, ",\"allowed_fails_policy\":{\"RateLimitErrorAllowedFails\":%d,"
-                 "\"InternalServerErrorAllowedFails\":%d}",
+    sb_printf(c,
+              ",\"allowed_fails_policy\":{\"RateLimitErrorAllowedFails\":%d,"
+              "\"InternalServerErrorAllowedFails\":%d}",
               rint_(r, 0, 4), rint_(r, 0, 4));
   if (chance(r, 0.05)) sb_puts(c, ",\"disable_cooldowns\":true");
   /* Beyond the peers: each block off, default, or drawn. */
@@ -555,8 +560,9 @@ static void gen_workload(scenario *sc, rng *r) {
     if (i == 0)
       for (int k = 0; k < 300; k++)
         sb_puts(&b, "wwwwwwwwww");
-    sb_printf(&b, "\",\"api_key\":\"sk-sim-warm-SECRET-%d\",\"messages\":[{\"role\":\"user\","
-                  "\"content\":\"",
+    sb_printf(&b,
+              "\",\"api_key\":\"sk-sim-warm-SECRET-%d\",\"messages\":[{\"role\":\"user\","
+              "\"content\":\"",
               i);
     prompt(&b, r, i == 0 ? 25000 : 2);
     sb_puts(&b, "\"}]}");
@@ -713,9 +719,9 @@ typedef struct kvent {
 } kvent;
 
 typedef struct reqinfo { /* per core id (requests and attempts share ids) */
-  int step;            /* the step that began it, -1 for an attempt */
-  int req;             /* an attempt: its request's id */
-  int dep;             /* an attempt: its upstream */
+  int step;              /* the step that began it, -1 for an attempt */
+  int req;               /* an attempt: its request's id */
+  int dep;               /* an attempt: its upstream */
   int delivered;
   int fetches;  /* fetch_starts */
   int attempts; /* attempt_start events (an attempt the provider cannot
@@ -725,7 +731,7 @@ typedef struct reqinfo { /* per core id (requests and attempts share ids) */
   char last_chunk[40];
   size_t chunk_len;
   double deadline;
-  uint64_t tried; /* a request: the upstreams it sent attempts to */
+  uint64_t tried;                              /* a request: the upstreams it sent attempts to */
   int pend_fallback, pend_backoff, pend_hedge; /* what its next attempt_start is */
   int ended, aborted; /* an attempt: attempt_end seen / fetch_abort called */
 } reqinfo;
@@ -754,10 +760,6 @@ typedef struct world {
   rng fr;
   int warm, wiped, in_core, verbose;
   int cur_step; /* the step being run, -1 between steps */
-  int strict;
-  double cd_slack; /* health.c stores a cooldown's deadline rounded to the
-                      ms ("%.0f") while its event carries the exact one:
-                      up to 0.5 ms early is tolerated unless --strict */
   reqinfo *ids;
   size_t capids;
   minute_count *mc;
@@ -784,7 +786,8 @@ static void violation(world *w, const char *fmt, ...) {
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   w->nfail++;
-  if (w->nfail <= 5) sb_printf(&w->fail, "%s  t=+%.3f: %s\n", w->nfail > 1 ? "" : "", w->now - START_MS, msg);
+  if (w->nfail <= 5)
+    sb_printf(&w->fail, "%s  t=+%.3f: %s\n", w->nfail > 1 ? "" : "", w->now - START_MS, msg);
   if (w->verbose) printf("!! VIOLATION t=+%.3f: %s\n", w->now - START_MS, msg);
 }
 
@@ -929,7 +932,8 @@ static void add_body(build *b, double at, double end, const char *text) {
   int pieces = n > 8 && chance(r, 0.4) ? rint_(r, 2, 3) : 1;
   size_t off = 0;
   for (int i = 0; i < pieces; i++) {
-    size_t len = i == pieces - 1 || n - off < 4 ? n - off : (size_t)rint_(r, 1, (int)((n - off) / 2));
+    size_t len =
+        i == pieces - 1 || n - off < 4 ? n - off : (size_t)rint_(r, 1, (int)((n - off) / 2));
     char *piece = strndup(text + off, len);
     add_part(b, i == 0 ? at : floor(at + (end - at) * i / pieces), P_BODY, 0, piece);
     free(piece);
@@ -984,7 +988,9 @@ static void error_body(sb *o, int kind, int status, const char *msg) {
     sb_puts(o, "}}");
   else
     sb_printf(o, ",\"type\":\"%s\",\"param\":null,\"code\":%s}}",
-              status == 429 ? "requests" : status >= 500 ? "server_error" : "invalid_request_error",
+              status == 429   ? "requests"
+              : status >= 500 ? "server_error"
+                              : "invalid_request_error",
               status == 429 ? "\"rate_limit_exceeded\"" : "null");
 }
 
@@ -1043,8 +1049,9 @@ static void retry_after_headers(sb *h, world *w) {
   }
   if (k == 5) sb_printf(h, "retry-after:%g\n", rrange(r, 0.1, 3));
   if (chance(r, 0.3))
-    sb_printf(h, "x-ratelimit-limit-requests:100\nx-ratelimit-remaining-requests:0\n"
-                 "x-ratelimit-reset-requests:%ds\n",
+    sb_printf(h,
+              "x-ratelimit-limit-requests:100\nx-ratelimit-remaining-requests:0\n"
+              "x-ratelimit-reset-requests:%ds\n",
               rint_(r, 1, 30));
 }
 
@@ -1077,8 +1084,9 @@ static void make_answer(world *w, dep *d, int stream, int embeddings, answer *a)
       break;
     }
     if (chance(r, 0.1))
-      sb_printf(&hdr, "x-ratelimit-limit-requests:100\nx-ratelimit-remaining-requests:%d\n"
-                      "x-ratelimit-reset-requests:%ds\n",
+      sb_printf(&hdr,
+                "x-ratelimit-limit-requests:100\nx-ratelimit-remaining-requests:%d\n"
+                "x-ratelimit-reset-requests:%ds\n",
                 rint_(r, 0, 5), rint_(r, 1, 20));
     if (stream && !embeddings) {
       double head = floor(lat * 0.2) + 1;
@@ -1203,7 +1211,8 @@ static int count_str(const char *hay, size_t n, const char *needle) {
   int c = 0;
   size_t k = strlen(needle);
   const char *p = hay, *end = hay + n;
-  while ((size_t)(end - p) >= k && (p = memchr(p, needle[0], (size_t)(end - p - (ptrdiff_t)k + 1)))) {
+  while ((size_t)(end - p) >= k &&
+         (p = memchr(p, needle[0], (size_t)(end - p - (ptrdiff_t)k + 1)))) {
     if (!memcmp(p, needle, k)) c++;
     p++;
   }
@@ -1247,13 +1256,10 @@ static void budget_take(world *w) {
   if (w->wiped && w->sc->budget) budget_window(w)->takes++;
 }
 
-/* The breaker model, with health.c's rounding of stored deadlines to the
- * ms: |slack| either side of a deadline is ambiguous, never judged. */
-static int ej_open(const world *w, const dep *d, double slack) {
-  return d->ej_until > 0 && w->now < d->ej_until + slack;
-}
-static int ej_any(const world *w, const dep *d, double slack) { /* open or half-open */
-  return d->ej_until > 0 && w->now < d->ej_until + w->sc->max_open_ms + slack;
+/* The breaker model: health.c stores deadlines exactly as the events carry them. */
+static int ej_open(const world *w, const dep *d) { return d->ej_until > 0 && w->now < d->ej_until; }
+static int ej_any(const world *w, const dep *d) { /* open or half-open */
+  return d->ej_until > 0 && w->now < d->ej_until + w->sc->max_open_ms;
 }
 
 /* Whether the panic of select.c (with fewer than panic_threshold % of a
@@ -1267,9 +1273,9 @@ static int panic_possible(world *w, int di, const reqinfo *ri) {
   for (int i = 0; i < w->sc->ndeps; i++) {
     const dep *e = &w->sc->deps[i];
     if (e->group != d->group) continue;
-    if (ej_open(w, e, 0.5)) open++;
+    if (ej_open(w, e)) open++;
     if (i == di || (ri && (ri->tried >> i & 1))) continue;
-    if (w->now < e->cd_until + 0.5 || ej_any(w, e, 0.5)) continue;
+    if (w->now < e->cd_until || ej_any(w, e)) continue;
     avail++;
   }
   return !(avail * (1 - p) >= p * open);
@@ -1303,13 +1309,13 @@ static void h_fetch_start(void *u, int32_t att, const char *head, size_t hl, con
   /* The cooldown the core announced is honoured, while the store holds it. */
   if (d->probe) {
     d->probe = 0; /* hook: a probe event lets one attempt through */
-  } else if (store_up(w) && w->now < d->cd_until - w->cd_slack) {
+  } else if (store_up(w) && w->now < d->cd_until) {
     violation(w, "attempt %d went to %s, cooling until +%.3f", att, d->id, d->cd_until - START_MS);
-  } else if (store_up(w) && ej_open(w, d, -w->cd_slack)) {
+  } else if (store_up(w) && ej_open(w, d)) {
     if (!panic_possible(w, di, ri))
-      violation(w, "attempt %d went to %s, its breaker open until +%.3f, with no panic", att,
-                d->id, d->ej_until - START_MS);
-  } else if (store_up(w) && !ej_open(w, d, w->cd_slack) && ej_any(w, d, -w->cd_slack)) {
+      violation(w, "attempt %d went to %s, its breaker open until +%.3f, with no panic", att, d->id,
+                d->ej_until - START_MS);
+  } else if (store_up(w) && !ej_open(w, d) && ej_any(w, d)) {
     violation(w, "attempt %d went to %s, half-open since +%.3f, without a probe event", att, d->id,
               d->ej_until - START_MS);
   }
@@ -1492,7 +1498,8 @@ static void h_emit(void *u, const char *json, size_t len) {
   if (w->verbose) printf("%s\n", e);
   if (count_str(e, len, "SECRET")) violation(w, "an API key in an event: %.200s", e);
   double t = num_after(e, "{\"t\":");
-  if (!(t == w->now)) violation(w, "event time %.17g is not the clock's %.17g: %.200s", t, w->now, e);
+  if (!(t == w->now))
+    violation(w, "event time %.17g is not the clock's %.17g: %.200s", t, w->now, e);
   double req = num_after(e, "\"req\":");
   if (strstr(e, "\"type\":\"request\"")) {
     reqinfo *ri = info(w, (int32_t)req);
@@ -1573,7 +1580,7 @@ static void h_emit(void *u, const char *json, size_t len) {
           const dep *o = &w->sc->deps[i];
           if (o->group != d->group) continue;
           n++;
-          open += i != di && ej_open(w, o, -w->cd_slack);
+          open += i != di && ej_open(w, o);
         }
         if (open > 0 && open + 1 > w->sc->max_ej_pct / 100 * n + 1e-9)
           violation(w, "breaker of %s opened with %d of %d already open (max_ejection_percent %g)",
@@ -1630,18 +1637,18 @@ static double h_kv_add(void *u, const char *key, size_t kl, double delta, sy_ms 
 static const char *text_of(const world *w, int i) { return i >= 0 ? w->sc->texts[i] : ""; }
 
 /* After an entry point: the attempts of a delivered request must have been
- * aborted or ended. With --strict also: an attempt the core ended on a
- * failure while its upstream was still sending (a malformed stream, say)
- * must have been aborted, else the host keeps the connection and reads it
- * to its end (known to fail today: the core does not abort there). */
+ * aborted or ended, and an attempt the core ended on a failure while its
+ * upstream was still sending (a malformed stream, say) must have been
+ * aborted, else the host keeps the connection and reads it to its end. */
 static void after_entry(world *w) {
-  for (size_t k = 0; w->strict && k < w->nended; k++) {
+  for (size_t k = 0; k < w->nended; k++) {
     reqinfo *ai = info(w, w->ended[k]);
     if (!ai || ai->aborted) continue;
     for (size_t i = 0; i < w->nt; i++)
       if (w->t[i].is_part && w->t[i].id == w->ended[k]) {
-        violation(w, "attempt %d ended by the core (req %d) while its upstream was still sending, "
-                     "never aborted",
+        violation(w,
+                  "attempt %d ended by the core (req %d) while its upstream was still sending, "
+                  "never aborted",
                   w->ended[k], ai->req);
         ai->aborted = 1; /* once */
         break;
@@ -1705,8 +1712,6 @@ typedef struct result {
 
 static void json_scenario(world *w, FILE *out);
 
-static int strict;
-
 static result run(uint64_t seed, int verbose, FILE *json_out) {
   scenario sc;
   gen_scenario(&sc, seed);
@@ -1718,8 +1723,6 @@ static result run(uint64_t seed, int verbose, FILE *json_out) {
   w.fr.s = seed ^ 0xfeedfacecafebeefull;
   w.h_events = w.h_deliveries = w.h_chunks = FNV32_INIT;
   w.cur_step = -1;
-  w.cd_slack = strict ? 0 : 0.5;
-  w.strict = strict;
   w.host = (sy_host){.user = &w,
                      .now_ms = h_now,
                      .fetch_start = h_fetch_start,
@@ -1770,7 +1773,9 @@ static result run(uint64_t seed, int verbose, FILE *json_out) {
     w.cur_step = i;
     if (verbose && s->kind != S_CANCEL && !s->warm)
       printf("client t=+%.3f step %d %s %.300s\n", w.now - START_MS, i,
-             s->kind == S_WIPE ? "wipe" : s->kind == S_EMBED ? "embeddings" : "begin",
+             s->kind == S_WIPE    ? "wipe"
+             : s->kind == S_EMBED ? "embeddings"
+                                  : "begin",
              s->body ? s->body : "");
     switch (s->kind) {
     case S_BEGIN:
@@ -1780,8 +1785,8 @@ static result run(uint64_t seed, int verbose, FILE *json_out) {
       /* the id is known only after begin returns: its info is filled in
        * from the "request" event, which comes first */
       s->begun = w.now;
-      int32_t id = (s->kind == S_EMBED ? sy_router_begin_embeddings : sy_router_begin)(
-          w.r, s->body, strlen(s->body), w.now);
+      int32_t id = (s->kind == S_EMBED ? sy_router_begin_embeddings
+                                       : sy_router_begin)(w.r, s->body, strlen(s->body), w.now);
       w.in_core = 0;
       w.warm = 0;
       after_entry(&w);
@@ -1826,7 +1831,8 @@ static result run(uint64_t seed, int verbose, FILE *json_out) {
       if (ri && ri->delivered != 1)
         violation(&w, "req %d (step %d) delivered %d times", s->id, i, ri->delivered);
     }
-    if (sy_router_inflight(w.r)) violation(&w, "%zu requests in flight at the end", sy_router_inflight(w.r));
+    if (sy_router_inflight(w.r))
+      violation(&w, "%zu requests in flight at the end", sy_router_inflight(w.r));
     size_t heap = sy_heap_bytes();
     /* Exact when the warm-up held more requests open than the run did. */
     w.heap_exact = w.peak_open * 3 <= w.warm_peak * 2;
@@ -1851,8 +1857,9 @@ static result run(uint64_t seed, int verbose, FILE *json_out) {
       double floor_ = sc.budget_min_ps * sc.budget_window_ms / 1000;
       double most = ceil((share > floor_ ? share : floor_) - 1e-9);
       if (!down && c->takes > most)
-        violation(&w, "retry budget: %d retries and hedges in the window at +%.0f, for %d "
-                      "requests in it and the one before (at most %.0f)",
+        violation(&w,
+                  "retry budget: %d retries and hedges in the window at +%.0f, for %d "
+                  "requests in it and the one before (at most %.0f)",
                   c->takes, from + sc.budget_window_ms - START_MS, requests, most);
     }
     for (size_t i = 0; i < w.nmc; i++) {
@@ -1877,8 +1884,8 @@ static result run(uint64_t seed, int verbose, FILE *json_out) {
   if (verbose)
     printf("== seed %llu: %lu events, %lu fetches, %lu deliveries, peak open %d (warm-up %d): "
            "%s\n",
-           (unsigned long long)seed, w.nevents, w.nfetches, w.ndeliveries, w.peak_open,
-           w.warm_peak, w.nfail ? "FAILED" : "ok");
+           (unsigned long long)seed, w.nevents, w.nfetches, w.ndeliveries, w.peak_open, w.warm_peak,
+           w.nfail ? "FAILED" : "ok");
   result res = {w.nfail == 0, w.fail, 0, w.nevents, w.nfetches, w.heap_exact};
   for (int i = sc.wipe_step; i < sc.nsteps; i++)
     res.requests += sc.steps[i].kind == S_BEGIN || sc.steps[i].kind == S_EMBED;
@@ -1978,9 +1985,8 @@ static void worker(uint64_t a, uint64_t b, const char *path) {
     fflush(f);
     result r = run(s, 0, NULL);
     if (!r.ok) {
-      printf("seed %llu FAILED:\n%s  replay: sy_sim --seed %llu --verbose%s\n",
-             (unsigned long long)s, sb_str(&r.msg), (unsigned long long)s,
-             strict ? " --strict" : "");
+      printf("seed %llu FAILED:\n%s  replay: sy_sim --seed %llu --verbose\n", (unsigned long long)s,
+             sb_str(&r.msg), (unsigned long long)s);
       fflush(stdout);
     }
     fprintf(f, "done %llu %d %lu %lu %d\n", (unsigned long long)s, r.ok, r.requests, r.events,
@@ -2074,7 +2080,8 @@ static int run_range(uint64_t a, uint64_t b, int jobs, int json) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: sy_sim --seeds A:B [--jobs N] [--json] [--strict] | --seed S [--verbose] [--json] [--strict]\n");
+  fprintf(stderr,
+          "usage: sy_sim --seeds A:B [--jobs N] [--json] | --seed S [--verbose] [--json]\n");
 }
 
 int main(int argc, char **argv) {
@@ -2095,8 +2102,6 @@ int main(int argc, char **argv) {
       single = 1;
     } else if (!strcmp(argv[i], "--verbose")) {
       verbose = 1;
-    } else if (!strcmp(argv[i], "--strict")) {
-      strict = 1;
     } else if (!strcmp(argv[i], "--json")) {
       json = 1;
     } else if (!strcmp(argv[i], "--jobs") && i + 1 < argc) {
