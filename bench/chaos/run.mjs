@@ -20,7 +20,6 @@
 // Everything listens on 127.0.0.1; every process started here is stopped by
 // PID at the end, on failure, on SIGINT/SIGTERM, and by its own TTL
 // (bench/gateway/ttl.mjs) if this process is SIGKILLed.
-import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, writeFileSync, readFileSync, closeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
@@ -28,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import os from 'node:os';
 import { execFileSync } from 'node:child_process';
+import { startNode, stop, stopAll, stopOnExit } from '../children.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '../..');
@@ -136,33 +136,21 @@ const SYSTEMS = {
 };
 
 // ---- processes ------------------------------------------------------------------
-const children = new Set();
 const TTL = String(Math.ceil(opt.budget + 60));
 function start(name, args, { ipc = false } = {}) {
   mkdirSync(WORK, { recursive: true });
   const logFile = join(WORK, `${name}.log`);
   const fd = openSync(logFile, 'w');
-  const child = spawn(process.execPath, args, {
+  const child = startNode(args, {
     cwd: ROOT,
     stdio: ipc ? ['ignore', fd, fd, 'ipc'] : ['ignore', fd, fd],
-    env: { ...process.env, BENCH_TTL_S: TTL, NODE_ENV: 'production' },
+    env: { BENCH_TTL_S: TTL, NODE_ENV: 'production' },
   });
   closeSync(fd);
   child.logFile = logFile;
-  child.exited = new Promise((r) => child.once('exit', (code, sig) => { children.delete(child); r({ code, sig }); }));
-  children.add(child);
   return child;
 }
-async function stop(child, graceMs = 3000) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  try { process.kill(child.pid, 'SIGTERM'); } catch { return; }
-  const t = setTimeout(() => { try { process.kill(child.pid, 'SIGKILL'); } catch {} }, graceMs);
-  await child.exited;
-  clearTimeout(t);
-}
-const stopAll = () => Promise.all([...children].map((c) => stop(c)));
-process.on('exit', () => { for (const c of children) try { process.kill(c.pid, 'SIGKILL'); } catch {} });
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, async () => { log(`${sig}: stopping`); await stopAll(); process.exit(130); });
+stopOnExit(log);
 
 async function freePort() {
   return new Promise((res, rej) => {

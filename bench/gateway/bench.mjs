@@ -24,7 +24,8 @@
 // Everything listens on 127.0.0.1 only. Every process it starts is stopped by
 // PID at the end, on failure, on SIGINT/SIGTERM, and after --budget seconds;
 // each also carries a TTL of its own (ttl.mjs) in case this one is SIGKILLed.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { startNode, stop, stopAll, stopOnExit } from '../children.mjs';
 import { createRequire } from 'node:module';
 import { mkdirSync, openSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -63,34 +64,21 @@ mkdirSync(WORK, { recursive: true });
 mkdirSync(dirname(opt.out), { recursive: true });
 
 // ---- processes ---------------------------------------------------------------
-const children = new Set();
 const TTL = String(Math.ceil(opt.budget + 60));
 
 function start(name, args, { env = {}, stdout = 'log' } = {}) {
   const logFile = join(WORK, `${name}.log`);
   const errFd = openSync(logFile, 'w');
   const outFd = stdout === 'null' ? openSync('/dev/null', 'w') : errFd;
-  const child = spawn(process.execPath, args, {
+  const child = startNode(args, {
     cwd: ROOT, stdio: ['ignore', outFd, errFd],
-    env: { ...process.env, BENCH_TTL_S: TTL, NODE_ENV: 'production', ...env },
+    env: { BENCH_TTL_S: TTL, NODE_ENV: 'production', ...env },
   });
   child.name = name;
   child.logFile = logFile;
-  child.exited = new Promise((r) => child.once('exit', (code, sig) => { children.delete(child); r({ code, sig }); }));
-  children.add(child);
   return child;
 }
-
-async function stop(child, graceMs = 3000) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  try { process.kill(child.pid, 'SIGTERM'); } catch { return; }
-  const t = setTimeout(() => { try { process.kill(child.pid, 'SIGKILL'); } catch {} }, graceMs);
-  await child.exited;
-  clearTimeout(t);
-}
-async function stopAll() { await Promise.all([...children].map((c) => stop(c))); }
-process.on('exit', () => { for (const c of children) try { process.kill(c.pid, 'SIGKILL'); } catch {} });
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, async () => { log(`${sig}: stopping`); await stopAll(); process.exit(130); });
+stopOnExit(log);
 const budget = setTimeout(async () => {
   log(`budget of ${opt.budget}s exceeded: stopping everything`);
   await stopAll();
