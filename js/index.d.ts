@@ -99,7 +99,7 @@ export interface RouterEvent {
 }
 
 export interface RouterOptions {
-  /** The transport (default: the runtime's fetch). The mock provider's fetch fits. */
+  /** The transport as a fetch function (the mock provider's fits). Default: node:http(s) with keep-alive on Node, the runtime's fetch elsewhere. */
   fetch?: typeof fetch;
   /** Where health is kept (default: a MemoryStore). */
   store?: KeyValueStore;

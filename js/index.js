@@ -1,6 +1,7 @@
 // Node entry: loads the wasm from the package's files.
 import { readFile } from 'node:fs/promises';
-import { setModuleLoader, setStoreFactory } from './router.js';
+import { setModuleLoader, setStoreFactory, setDefaultTransport } from './router.js';
+import { createNodeTransport } from './transport/node.js';
 import { redisOptionsFrom } from './config.js';
 
 const FILES = { emscripten: 'switchyard.wasm', clang: 'switchyard.wasi.wasm' };
@@ -13,6 +14,8 @@ setModuleLoader((kind) => {
     cache.set(kind, readFile(new URL(`../wasm/${file}`, import.meta.url)).then((b) => WebAssembly.compile(b)));
   return cache.get(kind);
 });
+
+setDefaultTransport(createNodeTransport);
 
 // router_settings.redis_url / redis_host (LiteLLM's keys) share health
 // through Redis; the client is loaded only then (switchyard/redis in code).

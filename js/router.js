@@ -14,6 +14,12 @@ let defaultLoader = async () => {
 /** Set by each runtime's entry (js/index.js, js/browser.js, js/workerd.js). */
 export function setModuleLoader(loader) { defaultLoader = loader; }
 
+/** @type {(core: Core) => ReturnType<typeof createFetchTransport>} */
+let defaultTransport = (core) => createFetchTransport(globalThis.fetch.bind(globalThis), core);
+
+/** Set by a runtime's entry with a transport better than its fetch (js/index.js: node:http). */
+export function setDefaultTransport(factory) { defaultTransport = factory; }
+
 /**
  * @type {(config: any, clock: import('./clock.js').Clock) => Promise<import('./index.d.ts').KeyValueStore | null>}
  */
@@ -131,7 +137,7 @@ export class Router {
     if (typeof source === 'string') source = await defaultLoader(source);
     try {
       r.#core = await Core.instantiate(source, r.#host());
-      r.#transport = createFetchTransport(options.fetch ?? globalThis.fetch.bind(globalThis), r.#core);
+      r.#transport = options.fetch ? createFetchTransport(options.fetch, r.#core) : defaultTransport(r.#core);
       const seed = options.seed === undefined ? randomSeed() : BigInt.asUintN(64, BigInt(options.seed));
       r.#core.createRouter(json, seed);
     } catch (err) {

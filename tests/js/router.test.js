@@ -12,6 +12,7 @@ import { Router, ManualClock, MemoryStore, SwitchyardError, systemClock } from '
 import { createMockProvider } from 'switchyard/mock';
 import { resolveConfig } from '../../js/config.js';
 import { createFetchTransport, describe as describeFailure } from '../../js/transport/fetch.js';
+import { createNodeTransport } from '../../js/transport/node.js';
 import { Core } from '../../js/core/binding.js';
 
 const hi = (model, extra = {}) => ({ model, messages: [{ role: 'user', content: 'hello' }], ...extra });
@@ -194,6 +195,83 @@ const flush = () => new Promise((r) => setTimeout(r, 0));
 const HEAD = (extra = {}) => JSON.stringify({
   method: 'POST', url: 'http://up.example/v1/chat/completions', stream: false,
   headers: { 'content-type': 'application/json', authorization: 'Bearer sk-live-secret-1234' }, ...extra,
+});
+
+/** Polls until |core| logged |n| entries (real sockets), for at most a second. */
+async function logged(core, n) {
+  for (let i = 0; i < 100 && core.log.length < n; i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+describe('node transport (the default on Node)', () => {
+  test('sends the head and body; reports lower-case headers (repeats kept), the body, then the end', async () => {
+    const got = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        got.push({ method: req.method, url: req.url, auth: req.headers.authorization, body });
+        res.writeHead(201, [['Content-Type', 'application/json'], ['X-Multi', 'a'], ['X-Multi', 'b']]);
+        res.write('{"a":');
+        setTimeout(() => res.end('1}'), 5);
+      });
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const core = fakeCore();
+      const t = createNodeTransport(core);
+      t.start(7, HEAD({ url: `http://127.0.0.1:${server.address().port}/v1/chat/completions` }), new TextEncoder().encode('{"x":1}'));
+      assert.equal(got.length, 0, 'nothing is sent inside fetch_start (the core is still running)');
+      await logged(core, 4);
+      assert.deepEqual(got, [{ method: 'POST', url: '/v1/chat/completions', auth: 'Bearer sk-live-secret-1234', body: '{"x":1}' }]);
+      const [response, ...rest] = core.log;
+      assert.deepEqual(response.slice(0, 3), ['response', 7, 201]);
+      assert.match(response[3], /^content-type:application\/json\nx-multi:a\nx-multi:b\n/);
+      assert.deepEqual(rest, [['body', 7, '{"a":'], ['body', 7, '1}'], ['end', 7]]);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  test('a refused connection and a body cut short are errors; an aborted attempt reports nothing', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      if (req.url === '/cut') {
+        res.writeHead(200, { 'content-length': '100' });
+        res.write('{"partial":');
+        setTimeout(() => res.destroy(), 5);
+      } // '/hang' never answers
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    const port = server.address().port;
+    const closed = createServer();
+    await new Promise((r) => closed.listen(0, '127.0.0.1', r));
+    const deadPort = closed.address().port;
+    await new Promise((r) => closed.close(r));
+    try {
+      const core = fakeCore();
+      const t = createNodeTransport(core);
+      t.start(1, HEAD({ url: `http://127.0.0.1:${deadPort}/v1` }), new Uint8Array(0));
+      t.start(2, HEAD({ url: `http://127.0.0.1:${port}/cut` }), new Uint8Array(0));
+      t.start(3, HEAD({ url: `http://127.0.0.1:${port}/hang` }), new Uint8Array(0));
+      t.start(4, HEAD({ url: 'ftp://127.0.0.1/x' }), new Uint8Array(0));
+      t.start(5, HEAD(), new Uint8Array(0));
+      t.abort(5); // before it was sent: never sent
+      await logged(core, 5);
+      t.abort(3);
+      await new Promise((r) => setTimeout(r, 50));
+      const byAttempt = (a) => core.log.filter((e) => e[1] === a).map((e) => e[0]);
+      assert.deepEqual(byAttempt(1), ['error']);
+      assert.match(core.log.find((e) => e[1] === 1)[2], /ECONNREFUSED/);
+      assert.deepEqual(byAttempt(2), ['response', 'body', 'error'], 'a cut body is an error, not an end');
+      assert.deepEqual(byAttempt(3), [], 'an aborted attempt reports nothing');
+      assert.deepEqual(byAttempt(4), ['error']);
+      assert.deepEqual(byAttempt(5), []);
+      for (const e of core.log) assert.ok(!String(e[2] ?? '').includes('sk-live'), 'no key in a message');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
 });
 
 describe('fetch transport', () => {
