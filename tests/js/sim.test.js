@@ -15,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Core } from '../../js/core/binding.js';
+import { takeDue } from './spec-host.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const simBin = process.env.SY_SIM_BIN ?? `${root}build/native/sy_sim`;
@@ -92,12 +93,8 @@ async function replay(module, sc) {
   const heap0 = core.heapBytes();
   core.createRouter(sc.config, BigInt(sc.core_seed));
   const fire = (until) => {
-    let best = -1;
-    timers.forEach((t, i) => {
-      if (t.due <= until && (best < 0 || t.due < timers[best].due || (t.due === timers[best].due && t.seq < timers[best].seq))) best = i;
-    });
-    if (best < 0) return false;
-    const [t] = timers.splice(best, 1);
+    const t = takeDue(timers, until);
+    if (!t) return false;
     if (t.due > now) now = t.due;
     if (!t.part) core.onTimer(t.id);
     else if (t.kind === 0) core.onResponse(t.id, t.status, t.text);

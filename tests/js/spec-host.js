@@ -20,6 +20,19 @@ async function successBody(kind, stream = false) {
 }
 
 /** The wire bytes of one scripted answer. */
+/**
+ * Takes out of |timers| the one due first by |until| ({due, seq}: ties go
+ * to the one started first), as a host's clock fires them; undefined when
+ * none is due.
+ */
+export function takeDue(timers, until) {
+  let best = -1;
+  timers.forEach((t, i) => {
+    if (t.due <= until && (best < 0 || t.due < timers[best].due || (t.due === timers[best].due && t.seq < timers[best].seq))) best = i;
+  });
+  return best < 0 ? undefined : timers.splice(best, 1)[0];
+}
+
 export async function answerBytes(kind, a) {
   const lines = (h) => Object.entries(h).map(([k, v]) => `${k}:${v}\n`).join('');
   if (a.status <= 0) return { status: a.status, latency: a.latency, headers: '', body: '' };
@@ -111,12 +124,8 @@ export async function runOnWasm(module, input) {
     return { events: [], summary: { config_error: err.message } };
   }
   const fire = (until) => {
-    let best = -1;
-    timers.forEach((t, i) => {
-      if (t.due <= until && (best < 0 || t.due < timers[best].due || (t.due === timers[best].due && t.seq < timers[best].seq))) best = i;
-    });
-    if (best < 0) return false;
-    const [t] = timers.splice(best, 1);
+    const t = takeDue(timers, until);
+    if (!t) return false;
     if (t.due > now) now = t.due;
     if (!t.answer) core.onTimer(t.id);
     else if (t.answer.status === 0) core.onError(t.id, 'connect ECONNREFUSED');
