@@ -402,6 +402,9 @@ static int build(bench_host *b, const char *strategy, int n, char *why, size_t w
   double t0 = now_ns();
   int rc = sy_router_new(cfg, strlen(cfg), 1, &b->host, &b->router, &err);
   if (build_ms) *build_ms = (now_ns() - t0) / 1e6;
+  /* Only the core writes this kv, so it may keep its copy (health.h), as
+   * the Router does over its default MemoryStore. */
+  if (rc == 0) sy_router_store_watched(b->router);
   free(cfg);
   if (rc != 0) {
     snprintf(why, why_cap, "%s: %s", sy_strerror(rc), err.len ? sy_buf_cstr(&err) : "");

@@ -32,6 +32,14 @@ export interface KeyValueStore {
   put(key: string, value: string, ttlMs: number): void;
   /** Adds to a counter; the TTL is set at creation and not renewed. Returns the sum. */
   add(key: string, delta: number, ttlMs: number): number;
+  /**
+   * Optional. Calls |listener| synchronously with the key of every change
+   * (null: any key may have changed), whoever made it; returns a function
+   * that stops it. A store that has it lets the Router keep a copy of the
+   * keys it reads and ask again only after a change; without it every read
+   * goes to the store.
+   */
+  watch?(listener: (key: string | null) => void): () => void;
 }
 
 export declare class MemoryStore implements KeyValueStore {
@@ -39,6 +47,7 @@ export declare class MemoryStore implements KeyValueStore {
   get(key: string): string | undefined;
   put(key: string, value: string, ttlMs: number): void;
   add(key: string, delta: number, ttlMs: number): number;
+  watch(listener: (key: string | null) => void): () => void;
   readonly size: number;
 }
 
@@ -73,6 +82,7 @@ export declare class SharedStore implements KeyValueStore {
   constructor(options?: { clock?: { now(): number }; maxEntries?: number; maxPending?: number; autoPush?: boolean; counterDelayMs?: number });
   attach(backend: SharedStoreBackend): void;
   get(key: string): string | undefined;
+  watch(listener: (key: string | null) => void): () => void;
   put(key: string, value: string, ttlMs: number): void;
   add(key: string, delta: number, ttlMs: number): number;
   applyRemote(entries: RemoteEntry[]): void;
@@ -229,6 +239,12 @@ export declare class Router {
     /** The circuit breaker: null when closed; open until breaker_until (ms); half-open while probes decide. */
     breaker: 'open' | 'half_open' | null; breaker_until: number }>;
   /** The store health is kept in: a MemoryStore, or the SharedStore / RedisStore given or configured. */
+  /**
+   * The routing decision alone, as a dry run: the id of the deployment a request for model group
+   * |model| would be sent to now (no tags, not streamed), or null when the group is unknown or
+   * nothing in it is available. Nothing is sent or counted; it draws from the router's random numbers.
+   */
+  route(model: string): string | null;
   readonly store: KeyValueStore;
   /** Requests in flight in the core. */
   readonly inflight: number;

@@ -119,6 +119,9 @@ export class Router {
   #early = new Map();
   #timers = new Map();
   #closed = false;
+  #writing = false; // inside the core's own kv write: its change is no news to it
+  /** @type {(() => void) | undefined} */
+  #unwatch;
 
   /**
    * @param {object | string} config LiteLLM proxy config: object or YAML text
@@ -140,6 +143,10 @@ export class Router {
       r.#transport = options.fetch ? createFetchTransport(options.fetch, r.#core) : defaultTransport(r.#core);
       const seed = options.seed === undefined ? randomSeed() : BigInt.asUintN(64, BigInt(options.seed));
       r.#core.createRouter(json, seed);
+      if (typeof r.#store.watch === 'function') {
+        r.#unwatch = r.#store.watch((key) => { if (!r.#writing) r.#core.storeChanged(key); });
+        r.#core.watchStore();
+      }
     } catch (err) {
       if (r.#ownsStore) await r.#store.close?.(); // a bad config leaves no connection open
       throw err;
@@ -170,8 +177,14 @@ export class Router {
         this.#onEvent(ev);
       },
       kvGet: (k) => this.#store.get(k),
-      kvPut: (k, v, ttl) => this.#store.put(k, v, ttl),
-      kvAdd: (k, d, ttl) => this.#store.add(k, d, ttl),
+      kvPut: (k, v, ttl) => {
+        this.#writing = true;
+        try { this.#store.put(k, v, ttl); } finally { this.#writing = false; }
+      },
+      kvAdd: (k, d, ttl) => {
+        this.#writing = true;
+        try { return this.#store.add(k, d, ttl); } finally { this.#writing = false; }
+      },
     };
   }
 
@@ -243,6 +256,15 @@ export class Router {
    */
   health() { return this.#core.describe().deployments; }
 
+  /**
+   * The routing decision alone, as a dry run: the id of the deployment a
+   * request for model group |model| would be sent to now (no tags, not
+   * streamed), or null when the group is unknown or nothing in it is
+   * available. Nothing is sent or counted.
+   * @param {string} model
+   */
+  route(model) { return this.#core.route(model); }
+
   /** The key-value store health is kept in (shared by a fleet when it is a RedisStore). */
   get store() { return this.#store; }
 
@@ -263,6 +285,7 @@ export class Router {
     this.#transport.abortAll();
     for (const h of this.#timers.values()) this.#clock.clearTimeout(h);
     this.#timers.clear();
+    this.#unwatch?.();
     this.#core.free();
     if (this.#ownsStore) await this.#store.close?.(); // pushes what is queued, then disconnects
   }

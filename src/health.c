@@ -208,25 +208,34 @@ static size_t minute_key(char *key, const char *kind, const char *id, sy_ms now,
   return usage_key(key, kind, id, now + minute * SY_USAGE_WINDOW_MS);
 }
 
-sy_breaker_state sy_breaker_state_of(const sy_host *h, const char *id, sy_ms now, sy_ms *until,
-                                     int *times) {
+/* |id|'s breaker record "<deadline ms> <times opened>": the deadline (0
+ * when absent or closed) into |t|, the openings into |times|. */
+static void breaker_record(const sy_host *h, const char *id, sy_ms *t, int *times) {
   char key[KEY_MAX], val[64];
   size_t kl = make_key(key, "sy:ej:", id, NULL);
   int32_t n = h->kv_get(h->user, key, kl, val, sizeof val - 1);
-  *until = 0;
+  *t = 0;
   *times = 0;
-  if (n < 0 || (size_t)n >= sizeof val) return SY_BREAKER_CLOSED;
+  if (n < 0 || (size_t)n >= sizeof val) return;
   val[n] = '\0';
   char *rest;
-  sy_ms t = strtod(val, &rest);
+  *t = strtod(val, &rest);
   double c = strtod(rest, NULL);
   *times = c > 0 && c < 1e6 ? (int)c : 0;
-  if (t <= 0) return SY_BREAKER_CLOSED;
-  if (t > now) {
-    *until = t;
-    return SY_BREAKER_OPEN;
-  }
-  return SY_BREAKER_HALF_OPEN;
+  if (!(*t > 0)) *t = 0;
+}
+
+/* The state a breaker record of deadline |t| means at |now|. */
+static sy_breaker_state breaker_at(sy_ms t, sy_ms now, sy_ms *until) {
+  *until = t > now ? t : 0;
+  return t <= 0 ? SY_BREAKER_CLOSED : t > now ? SY_BREAKER_OPEN : SY_BREAKER_HALF_OPEN;
+}
+
+sy_breaker_state sy_breaker_state_of(const sy_host *h, const char *id, sy_ms now, sy_ms *until,
+                                     int *times) {
+  sy_ms t;
+  breaker_record(h, id, &t, times);
+  return breaker_at(t, now, until);
 }
 
 double sy_breaker_probes(const sy_host *h, const char *id) {
@@ -338,4 +347,226 @@ double sy_throttle_p(const sy_host *h, const char *id, double k, double min_requ
   if (requests < min_requests) return 0;
   double p = (requests - k * accepts) / (requests + 1);
   return p > 0 ? p : 0;
+}
+
+/* ---- the copy of the store ---- */
+
+/* Values longer than this are not kept: the core writes numbers, a class
+ * name after a deadline, and deployment ids. */
+#define CACHED_VALUE_MAX 64
+
+typedef struct kv_copy {
+  uint64_t hash; /* 0: empty slot */
+  char *bytes;   /* the key, then the value: one allocation */
+  uint16_t klen;
+  int16_t vlen;      /* -1: absent in the store */
+  sy_ms fresh_until; /* the entry answers reads before this */
+} kv_copy;
+
+struct sy_kv_cache {
+  sy_host host; /* handed out: kv_* come here */
+  const sy_host *store;
+  kv_copy *slots; /* allocated at the first entry */
+  size_t cap, used;
+  sy_ms now;
+  int watched;
+  uint32_t generation; /* changes of cooldown and breaker keys (sy_health_memo) */
+};
+
+static uint64_t key_hash(const char *key, size_t kl) {
+  uint64_t h = sy_hash64(key, kl, 0);
+  return h ? h : 1;
+}
+
+/* The slot holding |key|, or the empty one where it would go. */
+static kv_copy *copy_slot(sy_kv_cache *c, const char *key, size_t kl, uint64_t h) {
+  size_t i = (size_t)h & (c->cap - 1);
+  for (;; i = (i + 1) & (c->cap - 1)) {
+    kv_copy *s = &c->slots[i];
+    if (!s->hash || (s->hash == h && s->klen == kl && !memcmp(s->bytes, key, kl))) return s;
+  }
+}
+
+/* A cooldown or breaker key: what memos are made of. */
+static void note_change(sy_kv_cache *c, const char *key, size_t kl) {
+  if (!key || (kl > 6 && (!memcmp(key, "sy:cd:", 6) || !memcmp(key, "sy:ej:", 6))))
+    if (!++c->generation) c->generation = 1; /* 0 means never read */
+}
+
+static void copies_clear(sy_kv_cache *c) {
+  note_change(c, NULL, 0);
+  if (!c->slots) return;
+  for (size_t i = 0; i < c->cap; i++)
+    sy_free(c->slots[i].bytes);
+  memset(c->slots, 0, c->cap * sizeof *c->slots);
+  c->used = 0;
+}
+
+/* The fresh copy of |key|, or NULL. */
+static kv_copy *copy_of(sy_kv_cache *c, const char *key, size_t kl) {
+  if (!c->watched || !c->slots) return NULL;
+  kv_copy *s = copy_slot(c, key, kl, key_hash(key, kl));
+  return s->hash && s->fresh_until > c->now ? s : NULL;
+}
+
+/* Keeps |val| (|vl| bytes, -1: absent) as |key|'s value until |fresh_until|.
+ * Out of memory or too long, the key is only marked stale: reads go to
+ * the store, which is always right. */
+static void copy_keep(sy_kv_cache *c, const char *key, size_t kl, const char *val, int32_t vl,
+                      sy_ms fresh_until) {
+  if (!c->watched || kl >= KEY_MAX) return;
+  if (!c->slots && !(c->slots = sy_calloc(c->cap, sizeof *c->slots))) return;
+  uint64_t h = key_hash(key, kl);
+  kv_copy *s = copy_slot(c, key, kl, h);
+  if (!s->hash) {
+    if (c->used + 1 > c->cap / 4 * 3) {
+      copies_clear(c);
+      s = copy_slot(c, key, kl, h);
+    }
+    c->used++;
+    s->hash = h;
+    s->klen = (uint16_t)kl;
+  }
+  size_t n = vl > 0 ? (size_t)vl : 0;
+  char *bytes = vl <= CACHED_VALUE_MAX ? sy_realloc(s->bytes, kl + n) : NULL;
+  if (!bytes) {
+    s->fresh_until = 0;
+    if (s->bytes) return;
+    s->hash = 0; /* never kept: the slot goes back */
+    c->used--;
+    return;
+  }
+  memcpy(bytes, key, kl);
+  if (n) memcpy(bytes + kl, val, n);
+  s->bytes = bytes;
+  s->vlen = (int16_t)vl;
+  s->fresh_until = fresh_until;
+}
+
+/* How long an entry written or read now may answer: its TTL when the
+ * router knows it, capped by the age the copy trusts. */
+static sy_ms fresh_for(const sy_kv_cache *c, sy_ms ttl_ms) {
+  sy_ms age = ttl_ms > 0 && ttl_ms < SY_KV_CACHE_MAX_AGE_MS ? ttl_ms : SY_KV_CACHE_MAX_AGE_MS;
+  return c->now + age;
+}
+
+static int32_t copy_get(void *u, const char *key, size_t kl, char *out, size_t cap) {
+  sy_kv_cache *c = u;
+  kv_copy *s = copy_of(c, key, kl);
+  if (s) {
+    if (s->vlen > 0 && (size_t)s->vlen <= cap) memcpy(out, s->bytes + kl, (size_t)s->vlen);
+    return s->vlen;
+  }
+  int32_t n = c->store->kv_get(c->store->user, key, kl, out, cap);
+  if (n < 0 || (size_t)n <= cap) copy_keep(c, key, kl, out, n, fresh_for(c, 0));
+  return n;
+}
+
+static void copy_put(void *u, const char *key, size_t kl, const char *val, size_t vl,
+                     sy_ms ttl_ms) {
+  sy_kv_cache *c = u;
+  c->store->kv_put(c->store->user, key, kl, val, vl, ttl_ms);
+  note_change(c, key, kl);
+  copy_keep(c, key, kl, val, vl <= CACHED_VALUE_MAX ? (int32_t)vl : CACHED_VALUE_MAX + 1,
+            fresh_for(c, ttl_ms));
+}
+
+static double copy_add(void *u, const char *key, size_t kl, double delta, sy_ms ttl_ms) {
+  sy_kv_cache *c = u;
+  kv_copy *s = copy_of(c, key, kl);
+  /* Created by this add when the copy knew it absent: then its TTL is known. */
+  sy_ms fresh = s && s->vlen < 0 ? fresh_for(c, ttl_ms) : s ? s->fresh_until : fresh_for(c, 0);
+  double sum = c->store->kv_add(c->store->user, key, kl, delta, ttl_ms);
+  note_change(c, key, kl);
+  /* The value as the store holds it. Counters are whole numbers; any
+   * other sum (a negative in-flight dip, a fraction) is left to the store. */
+  char text[24];
+  const char *digits = window_text(text, sum, 1);
+  int whole = sum >= 0 && sum < 1e15 && sum == floor(sum);
+  copy_keep(c, key, kl, digits, whole ? (int32_t)(text + 23 - digits) : CACHED_VALUE_MAX + 1,
+            fresh);
+  return sum;
+}
+
+sy_kv_cache *sy_kv_cache_new(const sy_host *store, size_t deployments) {
+  sy_kv_cache *c = sy_calloc(1, sizeof *c);
+  if (!c) return NULL;
+  c->store = store;
+  c->host.user = c;
+  c->host.kv_get = copy_get;
+  c->host.kv_put = copy_put;
+  c->host.kv_add = copy_add;
+  c->cap = 64;
+  c->generation = 1;
+  while (c->cap < 16 * deployments && c->cap < ((size_t)1 << 20))
+    c->cap *= 2;
+  return c;
+}
+
+void sy_kv_cache_free(sy_kv_cache *c) {
+  if (!c) return;
+  copies_clear(c);
+  sy_free(c->slots);
+  sy_free(c);
+}
+
+const sy_host *sy_kv_cache_host(sy_kv_cache *c) { return &c->host; }
+
+void sy_kv_cache_tick(sy_kv_cache *c, sy_ms now) { c->now = now; }
+
+void sy_kv_cache_watch(sy_kv_cache *c) { c->watched = 1; }
+
+void sy_kv_cache_changed(sy_kv_cache *c, const char *key, size_t len) {
+  if (!c->slots) return;
+  if (!key) {
+    copies_clear(c);
+    return;
+  }
+  note_change(c, key, len);
+  kv_copy *s = copy_slot(c, key, len, key_hash(key, len));
+  if (s->hash) s->fresh_until = 0;
+}
+
+/* The copy behind |h|, when it is one and watched. */
+static sy_kv_cache *watched_copy(const sy_host *h) {
+  sy_kv_cache *c = h->kv_get == copy_get ? h->user : NULL;
+  return c && c->watched ? c : NULL;
+}
+
+/* How long the copy of |id|'s |prefix| key stays fresh; 0: not kept. */
+static sy_ms copy_fresh(sy_kv_cache *c, const char *prefix, const char *id) {
+  char key[KEY_MAX];
+  size_t kl = make_key(key, prefix, id, NULL);
+  kv_copy *s = copy_of(c, key, kl);
+  return s ? s->fresh_until : 0;
+}
+
+sy_breaker_state sy_health_look(const sy_host *h, sy_health_memo *m, const char *id, sy_ms now,
+                                bool breaker, sy_ms *until, int *times) {
+  sy_kv_cache *c = m ? watched_copy(h) : NULL;
+  sy_health_memo fresh;
+  if (!c || m->generation != c->generation || !(now < m->fresh_until)) {
+    m = m ? m : &fresh;
+    m->cooling = sy_health_cooling_until(h, id, 0);
+    m->open_until = 0;
+    m->times = 0;
+    if (breaker) breaker_record(h, id, &m->open_until, &m->times);
+    m->generation = 0;
+    if (c) {
+      sy_ms f = copy_fresh(c, "sy:cd:", id), g = breaker ? copy_fresh(c, "sy:ej:", id) : f;
+      m->fresh_until = f < g ? f : g;
+      m->generation = c->generation;
+    }
+  }
+  *times = 0;
+  if (m->cooling > now) {
+    *until = m->cooling;
+    return SY_BREAKER_CLOSED;
+  }
+  if (!breaker) {
+    *until = 0;
+    return SY_BREAKER_CLOSED;
+  }
+  *times = m->times;
+  return breaker_at(m->open_until, now, until);
 }

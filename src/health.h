@@ -154,6 +154,27 @@ double sy_throttle_p(const sy_host *h, const char *id, double k, double min_requ
  * once; after it the old value's weight falls as exp(-t / 10 s). */
 #define SY_EWMA_DECAY_MS 10000.0
 
+/* A deployment's cooldown and breaker records as a pick last read them
+ * through the router's copy of the store (below): a pick then costs a few
+ * comparisons per candidate instead of two key lookups. Valid while no
+ * cooldown or breaker key changed (the copy counts such changes: its own
+ * writes, reported ones, a restart) and while both keys' copies are fresh. */
+typedef struct sy_health_memo {
+  uint32_t generation; /* the copy's count of those changes when read; 0: never read */
+  sy_ms fresh_until;
+  sy_ms cooling;    /* the cooldown's deadline, 0: none (maybe past: compared at each look) */
+  sy_ms open_until; /* the breaker record's deadline, 0: none or closed */
+  int times;        /* its openings */
+} sy_health_memo;
+
+/* Deployment |id|'s cooldown and breaker at |now|: the cooldown deadline
+ * in |until| when cooling (its breaker is then not looked at: CLOSED);
+ * else, when |breaker|, sy_breaker_state_of's answer (|until| the open
+ * deadline, |times|). Read through |m| (may be NULL) when |h| is a watched
+ * copy, from the store otherwise. */
+sy_breaker_state sy_health_look(const sy_host *h, sy_health_memo *m, const char *id, sy_ms now,
+                                bool breaker, sy_ms *until, int *times);
+
 typedef struct sy_observed {
   double lat[SY_LATENCY_SAMPLES];  /* whole-answer latency, ms: the last samples */
   double ttft[SY_LATENCY_SAMPLES]; /* streams: time to first token, ms */
@@ -168,6 +189,7 @@ typedef struct sy_observed {
   sy_ms rl_requests_reset, rl_tokens_reset;
   sy_ms rejected_at;  /* its last 429 or overload: throttling is worth computing */
   sy_ms recovered_at; /* when its last cooldown or open breaker ended: slow start */
+  sy_health_memo health;
 } sy_observed;
 
 void sy_observed_init(sy_observed *o);
@@ -190,5 +212,50 @@ double sy_observed_ewma(const sy_observed *o, sy_ms now);
 /* Whether the provider said |o| has no room left at |now| for one more
  * request of |tokens| estimated tokens. */
 bool sy_observed_exhausted(const sy_observed *o, double tokens, sy_ms now);
+
+/* ---- the router's copy of the keys it reads ----
+ * A pick reads two to five keys per candidate (cooldown, breaker, usage):
+ * at 100 deployments hundreds of kv_get calls per request, and in wasm
+ * each one is a call into JS that decodes the key and looks it up, which
+ * was most of a routed request's cost (bench/). When the host watches its
+ * store, that is, reports every change this router did not make itself
+ * (sy_kv_cache_changed), reads are answered from what the router last read
+ * or wrote, and the store is asked again only after a reported change.
+ *
+ * What it costs: the store's TTLs are not visible here, so an entry is
+ * trusted for at most SY_KV_CACHE_MAX_AGE_MS (or the TTL the router itself
+ * wrote, when shorter). A key that expires in the store can be seen up to
+ * that much later. Of the keys a pick reads, only the in-flight counts and
+ * the breaker records expire by TTL alone (a cooldown ends at the deadline
+ * its value holds, and the usage counters change key each minute), so
+ * their restart comes up to that much late. Memory: one allocation per key
+ * (key and value, under 250 bytes), at most 3/4 of a table of 16 slots
+ * per deployment; when it fills, the copy starts over empty.
+ * Without a watch nothing is kept: every read goes to the store, as
+ * before, for stores that cannot report changes. */
+#define SY_KV_CACHE_MAX_AGE_MS 1000.0
+
+typedef struct sy_kv_cache sy_kv_cache;
+
+/* A copy in front of |store|'s kv calls, sized for |deployments|; NULL
+ * when out of memory. |store| must outlive it. The caller owns it. */
+sy_kv_cache *sy_kv_cache_new(const sy_host *store, size_t deployments);
+void sy_kv_cache_free(sy_kv_cache *c);
+
+/* The host to hand the functions above: its kv_* members go through the
+ * copy, its other members are NULL. Owned by |c|. */
+const sy_host *sy_kv_cache_host(sy_kv_cache *c);
+
+/* The clock for the entries' age: |now| of the entry point running. */
+void sy_kv_cache_tick(sy_kv_cache *c, sy_ms now);
+
+/* From now on the store reports changes, and reads may be answered from
+ * the copy. */
+void sy_kv_cache_watch(sy_kv_cache *c);
+
+/* |key| (|len| bytes) changed in the store other than by this router's
+ * kv calls; NULL: any key may have (the store reconnected or was
+ * replaced). The next read of it goes to the store. */
+void sy_kv_cache_changed(sy_kv_cache *c, const char *key, size_t len);
 
 #endif /* SY_HEALTH_H */

@@ -61,6 +61,16 @@
  *   sy_on_error(router, attempt i32, msg i32, len i32)    transport failure
  *   sy_on_timer(router, timer i32)
  *   sy_router_inflight(router) -> i32         requests not yet delivered
+ *   sy_store_watched(router)                  the host reports every store
+ *       change this router's kv calls did not make (another instance's
+ *       writes, a resync) through sy_store_changed; from then on the router
+ *       keeps a copy of the keys it reads (health.h: what that costs)
+ *   sy_store_changed(router, key i32, len i32)   that key changed; key 0:
+ *       any may have. Calls no import, so it may come from inside another
+ *       router's import
+ *   sy_router_route(router, group i32) -> i32   the routing decision alone
+ *       (request.h): the NUL-terminated id of the deployment a request for
+ *       the NUL-terminated model group would go to now, 0 when none
  *   sy_router_describe(router) -> i32         NUL-terminated JSON of the
  *       deployments and their health (request.h), valid until the next call
  * The wasi build also exports _initialize (call it once first).

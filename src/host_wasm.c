@@ -151,3 +151,18 @@ EXPORT("sy_router_describe") const char *x_describe(handle *h) {
 EXPORT("sy_router_inflight") int32_t x_inflight(handle *h) {
   return h->router ? (int32_t)sy_router_inflight(h->router) : 0;
 }
+
+EXPORT("sy_store_watched") void x_store_watched(handle *h) {
+  if (h->router) sy_router_store_watched(h->router);
+}
+
+/* |key| 0: any key may have changed. */
+EXPORT("sy_store_changed") void x_store_changed(handle *h, const char *key, int32_t len) {
+  if (h->router) sy_router_store_changed(h->router, key, key ? (size_t)len : 0);
+}
+
+/* The id of the deployment a request for |group| (NUL-terminated) would go
+ * to now, NUL-terminated; 0 when none. */
+EXPORT("sy_router_route") const char *x_route(handle *h, const char *group) {
+  return h->router ? sy_router_route(h->router, group, imp_now_ms()) : NULL;
+}

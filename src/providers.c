@@ -303,14 +303,15 @@ int sy_provider_build_request(const sy_target *t, const cJSON *request, int stre
     } else {
       sy_buf bearer;
       sy_buf_init(&bearer);
-      sy_buf_printf(&bearer, "Bearer %s", t->api_key);
+      sy_buf_puts(&bearer, "Bearer ");
+      sy_buf_puts(&bearer, t->api_key);
       head_header(head, "authorization", sy_buf_cstr(&bearer));
       if (bearer.oom) head->oom = 1;
       sy_buf_free(&bearer);
     }
   }
   if (t->provider == SY_PROVIDER_ANTHROPIC) head_header(head, "anthropic-version", "2023-06-01");
-  sy_buf_printf(head, "},\"stream\":%s}", stream ? "true" : "false");
+  sy_buf_puts(head, stream ? "},\"stream\":true}" : "},\"stream\":false}");
   sy_buf_free(&url);
   return head->oom || body->oom ? SY_ERR_NOMEM : SY_OK;
 }
@@ -687,7 +688,9 @@ static int anthropic_to_openai(const cJSON *msg, sy_ms now, sy_buf *out, int *re
     sy_buf_append(out, calls.data, calls.len);
     sy_buf_putc(out, ']');
   }
-  sy_buf_printf(out, "},\"finish_reason\":\"%s\"}],\"usage\":{\"prompt_tokens\":", finish);
+  sy_buf_puts(out, "},\"finish_reason\":\"");
+  sy_buf_puts(out, finish);
+  sy_buf_puts(out, "\"}],\"usage\":{\"prompt_tokens\":");
   sy_buf_json_num(out, *in_tok);
   sy_buf_puts(out, ",\"completion_tokens\":");
   sy_buf_json_num(out, *out_tok);
@@ -843,10 +846,14 @@ static void anthropic_chunk(sy_stream *s, sy_buf *out, const char *delta, const 
   sy_buf_json_num(out, (double)(long long)(s->now / 1000));
   sy_buf_puts(out, ",\"model\":");
   sy_buf_json_str(out, model, strlen(model));
-  sy_buf_printf(out, ",\"choices\":[{\"index\":0,\"delta\":%s,\"finish_reason\":", delta);
-  if (finish)
-    sy_buf_printf(out, "\"%s\"", finish);
-  else
+  sy_buf_puts(out, ",\"choices\":[{\"index\":0,\"delta\":");
+  sy_buf_puts(out, delta);
+  sy_buf_puts(out, ",\"finish_reason\":");
+  if (finish) {
+    sy_buf_putc(out, '"');
+    sy_buf_puts(out, finish);
+    sy_buf_putc(out, '"');
+  } else
     sy_buf_puts(out, "null");
   sy_buf_puts(out, "}]}\n\n");
 }

@@ -112,6 +112,8 @@ struct sy_router {
   sy_buf ev;             /* event being built */
   sy_buf head, body;     /* upstream request being built */
   sy_observed *observed; /* per config deployment: latency, provider hints */
+  sy_kv_cache *cache;    /* the copy of the store's keys (health.h) */
+  const sy_host *store;  /* the health functions' host: kv through |cache| */
 };
 
 /* ---------- id map ---------- */
@@ -193,13 +195,25 @@ static sy_buf *ev_begin(sy_router *r, sy_ms now, const char *type, int32_t req) 
   sy_buf_reset(b);
   sy_buf_puts(b, "{\"t\":");
   sy_buf_json_num(b, now);
-  sy_buf_printf(b, ",\"type\":\"%s\"", type);
-  if (req) sy_buf_printf(b, ",\"req\":%d", (int)req);
+  sy_buf_puts(b, ",\"type\":\"");
+  sy_buf_puts(b, type);
+  sy_buf_putc(b, '"');
+  if (req) {
+    sy_buf_puts(b, ",\"req\":");
+    sy_buf_int(b, req);
+  }
   return b;
 }
 
+/* ,"<key>": */
+static void ev_key(sy_buf *b, const char *key) {
+  sy_buf_puts(b, ",\"");
+  sy_buf_puts(b, key);
+  sy_buf_puts(b, "\":");
+}
+
 static void ev_str(sy_buf *b, const char *key, const char *val) {
-  sy_buf_printf(b, ",\"%s\":", key);
+  ev_key(b, key);
   if (val)
     sy_buf_json_str(b, val, strlen(val));
   else
@@ -207,7 +221,7 @@ static void ev_str(sy_buf *b, const char *key, const char *val) {
 }
 
 static void ev_num(sy_buf *b, const char *key, double val) {
-  sy_buf_printf(b, ",\"%s\":", key);
+  ev_key(b, key);
   sy_buf_json_num(b, val);
 }
 
@@ -257,8 +271,8 @@ static int took_its_time(sy_class c) {
 static void attempt_over(sy_router *r, attempt *a, sy_ms now, double tokens) {
   if (!a->in_flight) return;
   a->in_flight = 0;
-  sy_health_attempt_over(&r->host, a->dep->id, now, tokens);
-  if (a->probe) sy_breaker_probe(&r->host, a->dep->id, -1, 0);
+  sy_health_attempt_over(r->store, a->dep->id, now, tokens);
+  if (a->probe) sy_breaker_probe(r->store, a->dep->id, -1, 0);
   sy_observed *o = observed_of(r, a->dep);
   if (o) o->outstanding--;
 }
@@ -335,7 +349,11 @@ static void route_json(sy_buf *b, const request *q) {
     sy_buf_puts(b, ",\"cost\":");
     sy_buf_json_num(b, q->cost);
   }
-  sy_buf_printf(b, ",\"attempts\":%d,\"fallbacks\":%d,\"tries\":[", q->attempts, q->hops);
+  sy_buf_puts(b, ",\"attempts\":");
+  sy_buf_int(b, q->attempts);
+  sy_buf_puts(b, ",\"fallbacks\":");
+  sy_buf_int(b, q->hops);
+  sy_buf_puts(b, ",\"tries\":[");
   sy_buf_append(b, q->tries.data ? q->tries.data : "", q->tries.len);
   sy_buf_puts(b, "]}");
 }
@@ -348,7 +366,11 @@ static void finish(sy_router *r, request *q, sy_ms now, int status, sy_class cls
   sy_buf_init(&out);
   /* A stream's success has no body here: its chunks were the answer. */
   int streamed_ok = !response && status == 200;
-  sy_buf_printf(&out, "{\"id\":%d,\"status\":%d,", (int)q->id, status);
+  sy_buf_puts(&out, "{\"id\":");
+  sy_buf_int(&out, q->id);
+  sy_buf_puts(&out, ",\"status\":");
+  sy_buf_int(&out, status);
+  sy_buf_putc(&out, ',');
   if (response) {
     sy_buf_puts(&out, "\"response\":");
     sy_buf_append(&out, response, response_len);
@@ -451,6 +473,19 @@ static void set_last_msg(request *q, const sy_deployment *d, const char *msg, si
 
 /* ---------- groups and deployments ---------- */
 
+/* The pick's scratch bytes for a group of |n| deployments. */
+static int scratch_for(sy_router *r, size_t n) {
+  if (n <= r->pick_cap) return SY_OK;
+  uint8_t *s = sy_realloc(r->pick_scratch, n);
+  if (!s) return SY_ERR_NOMEM;
+  r->pick_scratch = s;
+  uint8_t *m = sy_realloc(r->mask_scratch, n);
+  if (!m) return SY_ERR_NOMEM;
+  r->mask_scratch = m;
+  r->pick_cap = n;
+  return SY_OK;
+}
+
 static int enter_group(sy_router *r, request *q, const sy_group *g) {
   size_t n = g->ndeps ? g->ndeps : 1;
   uint8_t *tried = sy_calloc(n, 1), *banned = sy_calloc(n, 1);
@@ -464,16 +499,7 @@ static int enter_group(sy_router *r, request *q, const sy_group *g) {
   q->tried = tried;
   q->banned = banned;
   q->group = g;
-  if (n > r->pick_cap) {
-    uint8_t *s = sy_realloc(r->pick_scratch, n);
-    if (!s) return SY_ERR_NOMEM;
-    r->pick_scratch = s;
-    uint8_t *m = sy_realloc(r->mask_scratch, n);
-    if (!m) return SY_ERR_NOMEM;
-    r->mask_scratch = m;
-    r->pick_cap = n;
-  }
-  return SY_OK;
+  return scratch_for(r, n);
 }
 
 static int visit(request *q, const char *group) {
@@ -674,12 +700,12 @@ static void start_attempt(sy_router *r, request *q, sy_pick p, sy_ms now) {
     a->hedge_armed = 1;
     timer_arm(r, id, TIMER_HEDGE, hedge);
   }
-  sy_health_attempt_sent(&r->host, d->id, now);
+  sy_health_attempt_sent(r->store, d->id, now);
   a->in_flight = 1;
   if (p.probe) {
     /* Counted until its answer, or for as long as an attempt can last. */
     a->probe = 1;
-    sy_breaker_probe(&r->host, d->id, 1, limit > 0 ? limit : r->cfg->settings.timeout_ms);
+    sy_breaker_probe(r->store, d->id, 1, limit > 0 ? limit : r->cfg->settings.timeout_ms);
     sy_buf *e = ev_begin(r, now, "probe", q->id);
     ev_str(e, "deployment", d->id);
     ev_str(e, "group", q->group->name);
@@ -706,12 +732,12 @@ static void update_health(sy_router *r, request *q, const sy_deployment *d, sy_c
   if (q->group->ndeps < 2 && !has_fallbacks(r, q)) return;
   if (kind == SY_COOL_COUNTED) {
     int per_class = s->allowed_fails_policy[c] != SY_UNSET;
-    double fails = sy_health_count_failure(&r->host, d->id, c, per_class);
+    double fails = sy_health_count_failure(r->store, d->id, c, per_class);
     if (fails <= sy_policy_allowed_fails(s, c)) return;
   }
   sy_ms ms = sy_policy_cooldown_ms(s, d, retry_after);
   if (ms <= 0) return;
-  sy_ms until = sy_health_cool(&r->host, d->id, now, ms, c);
+  sy_ms until = sy_health_cool(r->store, d->id, now, ms, c);
   sy_buf *b = ev_begin(r, now, "cooldown", q->id);
   ev_str(b, "deployment", d->id);
   ev_str(b, "group", q->group->name);
@@ -728,7 +754,7 @@ static int may_open(sy_router *r, const sy_group *g, sy_ms now) {
   for (size_t i = 0; i < g->ndeps; i++) {
     sy_ms until;
     int times;
-    open += sy_breaker_state_of(&r->host, g->deps[i]->id, now, &until, &times) == SY_BREAKER_OPEN;
+    open += sy_breaker_state_of(r->store, g->deps[i]->id, now, &until, &times) == SY_BREAKER_OPEN;
   }
   return open == 0 || (double)(open + 1) <= limit;
 }
@@ -743,10 +769,10 @@ static void breaker_after(sy_router *r, request *q, const sy_deployment *d, sy_c
   int rejected = c == SY_CLASS_RATE_LIMIT || c == SY_CLASS_OVERLOADED;
   sy_observed *o = observed_of(r, d);
   if (o && rejected) o->rejected_at = now;
-  if (rel->throttle && !rejected) sy_throttle_accept(&r->host, d->id, now);
+  if (rel->throttle && !rejected) sy_throttle_accept(r->store, d->id, now);
   if (!rel->breaker) return;
   if (c == SY_CLASS_OK || !took_its_time(c)) {
-    if (!sy_breaker_success(&r->host, d->id, probe)) return;
+    if (!sy_breaker_success(r->store, d->id, probe)) return;
     sy_buf *b = ev_begin(r, now, "breaker_close", q->id);
     ev_str(b, "deployment", d->id);
     ev_end(r);
@@ -756,9 +782,9 @@ static void breaker_after(sy_router *r, request *q, const sy_deployment *d, sy_c
    * group has fallbacks to send the traffic to. */
   int allowed = (q->group->ndeps >= 2 || has_fallbacks(r, q)) && may_open(r, q->group, now);
   int times;
-  double attempts = sy_health_usage_of(&r->host, d->id, SY_USAGE_RPM, now);
+  double attempts = sy_health_usage_of(r->store, d->id, SY_USAGE_RPM, now);
   sy_ms until =
-      sy_breaker_failure(&r->host, rel, d->id, now, attempts, probe && allowed, allowed, &times);
+      sy_breaker_failure(r->store, rel, d->id, now, attempts, probe && allowed, allowed, &times);
   if (!until) return;
   if (o) o->recovered_at = until;
   sy_buf *b = ev_begin(r, now, "breaker_open", q->id);
@@ -775,12 +801,15 @@ static void attempt_done(sy_router *r, attempt *a, sy_outcome *o, sy_ms now) {
   request *q = a->req;
   const sy_deployment *d = a->dep;
   sy_ms latency = now - a->started;
-  sy_buf_printf(&q->tries, "%s{\"deployment\":", q->tries.len ? "," : "");
+  sy_buf_puts(&q->tries, q->tries.len ? ",{\"deployment\":" : "{\"deployment\":");
   sy_buf_json_str(&q->tries, d->id, strlen(d->id));
   sy_buf_puts(&q->tries, ",\"group\":");
   sy_buf_json_str(&q->tries, q->group->name, strlen(q->group->name));
-  sy_buf_printf(&q->tries, ",\"status\":%d,\"class\":\"%s\",\"latency_ms\":", o->status,
-                sy_class_name(o->cls));
+  sy_buf_puts(&q->tries, ",\"status\":");
+  sy_buf_int(&q->tries, o->status);
+  sy_buf_puts(&q->tries, ",\"class\":\"");
+  sy_buf_puts(&q->tries, sy_class_name(o->cls));
+  sy_buf_puts(&q->tries, "\",\"latency_ms\":");
   sy_buf_json_num(&q->tries, latency);
   sy_buf_putc(&q->tries, '}');
 
@@ -902,7 +931,7 @@ static sy_pick pick_in_group(sy_router *r, request *q, const uint8_t *mask1, con
     ex = r->mask_scratch;
   }
   sy_pick_ctx c = {.settings = &r->cfg->settings,
-                   .host = &r->host,
+                   .host = r->store,
                    .now = now,
                    .rng = &r->rng,
                    .observed = r->observed,
@@ -1035,7 +1064,7 @@ static int try_fallback(sy_router *r, request *q, sy_class c, sy_ms now) {
 static int budget_allows(sy_router *r, request *q, sy_ms now) {
   const sy_reliability *rel = &r->cfg->settings.rel;
   if (!rel->budget || q->budget_denied) return !q->budget_denied;
-  if (sy_budget_take(&r->host, rel, now)) return 1;
+  if (sy_budget_take(r->store, rel, now)) return 1;
   q->budget_denied = 1;
   sy_buf *b = ev_begin(r, now, "retry_denied", q->id);
   ev_str(b, "reason", "retry_budget");
@@ -1130,8 +1159,9 @@ int sy_router_new(const char *cfg, size_t len, uint64_t seed, const sy_host *hos
   sy_buf_init(&r->head);
   sy_buf_init(&r->body);
   int rc = sy_config_parse(cfg, len, &r->cfg, err, warn_cb, r);
-  if (rc == SY_OK && r->cfg->ndeps &&
-      !(r->observed = sy_calloc(r->cfg->ndeps, sizeof *r->observed)))
+  if (rc == SY_OK &&
+      ((r->cfg->ndeps && !(r->observed = sy_calloc(r->cfg->ndeps, sizeof *r->observed))) ||
+       !(r->cache = sy_kv_cache_new(&r->host, r->cfg->ndeps))))
     rc = SY_ERR_NOMEM;
   if (rc < 0) {
     sy_router_free(r);
@@ -1139,6 +1169,7 @@ int sy_router_new(const char *cfg, size_t len, uint64_t seed, const sy_host *hos
   }
   for (size_t i = 0; i < r->cfg->ndeps; i++)
     sy_observed_init(&r->observed[i]);
+  r->store = sy_kv_cache_host(r->cache);
   *prouter = r;
   return SY_OK;
 }
@@ -1154,6 +1185,7 @@ void sy_router_free(sy_router *r) {
   }
   sy_config_free(r->cfg);
   sy_free(r->observed);
+  sy_kv_cache_free(r->cache);
   sy_free(r->slots);
   sy_free(r->pick_scratch);
   sy_free(r->mask_scratch);
@@ -1165,14 +1197,34 @@ void sy_router_free(sy_router *r) {
 
 size_t sy_router_inflight(const sy_router *r) { return r->inflight; }
 
+const char *sy_router_route(sy_router *r, const char *group, sy_ms now) {
+  sy_kv_cache_tick(r->cache, now);
+  const sy_group *g = sy_config_group(r->cfg, group);
+  if (!g || !g->ndeps || scratch_for(r, g->ndeps) < 0) return NULL;
+  sy_pick_ctx c = {.settings = &r->cfg->settings,
+                   .host = r->store,
+                   .now = now,
+                   .rng = &r->rng,
+                   .observed = r->observed};
+  sy_pick p = sy_select_pick(g, NULL, r->pick_scratch, &c);
+  return p.index >= 0 ? g->deps[p.index]->id : NULL;
+}
+
+void sy_router_store_watched(sy_router *r) { sy_kv_cache_watch(r->cache); }
+
+void sy_router_store_changed(sy_router *r, const char *key, size_t len) {
+  sy_kv_cache_changed(r->cache, key, len);
+}
+
 int sy_router_describe(sy_router *r, sy_ms now, sy_buf *out) {
+  sy_kv_cache_tick(r->cache, now);
   sy_buf_puts(out, "{\"deployments\":[");
   for (size_t i = 0; i < r->cfg->ndeps; i++) {
     const sy_deployment *d = &r->cfg->deps[i];
     sy_ms until;
     double failures;
     char reason[32];
-    sy_health_describe(&r->host, d->id, now, &until, reason, sizeof reason, &failures);
+    sy_health_describe(r->store, d->id, now, &until, reason, sizeof reason, &failures);
     sy_buf_puts(out, i ? ",{\"id\":" : "{\"id\":");
     sy_buf_json_str(out, d->id, strlen(d->id));
     sy_buf_puts(out, ",\"model_group\":");
@@ -1189,7 +1241,7 @@ int sy_router_describe(sy_router *r, sy_ms now, sy_buf *out) {
     sy_buf_puts(out, ",\"failures\":");
     sy_buf_json_num(out, failures);
     sy_usage u;
-    sy_health_usage(&r->host, d->id, now, &u);
+    sy_health_usage(r->store, d->id, now, &u);
     sy_buf_puts(out, ",\"rpm\":");
     sy_buf_json_num(out, u.rpm);
     sy_buf_puts(out, ",\"tpm\":");
@@ -1198,7 +1250,7 @@ int sy_router_describe(sy_router *r, sy_ms now, sy_buf *out) {
     sy_buf_json_num(out, u.inflight);
     sy_ms open_until;
     int times;
-    sy_breaker_state st = sy_breaker_state_of(&r->host, d->id, now, &open_until, &times);
+    sy_breaker_state st = sy_breaker_state_of(r->store, d->id, now, &open_until, &times);
     sy_buf_puts(out, st == SY_BREAKER_OPEN        ? ",\"breaker\":\"open\""
                      : st == SY_BREAKER_HALF_OPEN ? ",\"breaker\":\"half_open\""
                                                   : ",\"breaker\":null");
@@ -1345,10 +1397,12 @@ static double estimate_prompt_tokens(const cJSON *params, int embeddings) {
 static int32_t begin(sy_router *r, const char *body, size_t len, int embeddings, sy_ms now);
 
 int32_t sy_router_begin(sy_router *r, const char *body, size_t len, sy_ms now) {
+  sy_kv_cache_tick(r->cache, now);
   return begin(r, body, len, 0, now);
 }
 
 int32_t sy_router_begin_embeddings(sy_router *r, const char *body, size_t len, sy_ms now) {
+  sy_kv_cache_tick(r->cache, now);
   return begin(r, body, len, 1, now);
 }
 
@@ -1433,7 +1487,7 @@ static int32_t begin(sy_router *r, const char *body, size_t len, int embeddings,
     }
     return id;
   }
-  if (r->cfg->settings.rel.budget) sy_budget_request(&r->host, &r->cfg->settings.rel, now);
+  if (r->cfg->settings.rel.budget) sy_budget_request(r->store, &r->cfg->settings.rel, now);
   q->deadline = now + timeout_ms;
   q->deadline_armed = 1;
   timer_arm(r, id, TIMER_DEADLINE, timeout_ms);
@@ -1449,6 +1503,7 @@ static int32_t begin(sy_router *r, const char *body, size_t len, int embeddings,
 }
 
 void sy_router_cancel(sy_router *r, int32_t id, sy_ms now) {
+  sy_kv_cache_tick(r->cache, now);
   request *q = map_get(r, id, 0);
   if (!q) return;
   q->last_cls = SY_CLASS_BAD_REQUEST;
@@ -1457,6 +1512,7 @@ void sy_router_cancel(sy_router *r, int32_t id, sy_ms now) {
 
 void sy_router_on_response(sy_router *r, int32_t id, int status, const char *headers, size_t len,
                            sy_ms now) {
+  sy_kv_cache_tick(r->cache, now);
   attempt *a = map_get(r, id, 1);
   if (!a || a->status) return;
   a->status = status > 0 ? status : 1;
@@ -1484,6 +1540,7 @@ void sy_router_on_response(sy_router *r, int32_t id, int status, const char *hea
 }
 
 void sy_router_on_body(sy_router *r, int32_t id, const char *bytes, size_t len, sy_ms now) {
+  sy_kv_cache_tick(r->cache, now);
   attempt *a = map_get(r, id, 1);
   if (!a) return;
   if (a->stream) {
@@ -1495,6 +1552,7 @@ void sy_router_on_body(sy_router *r, int32_t id, const char *bytes, size_t len, 
 }
 
 void sy_router_on_end(sy_router *r, int32_t id, sy_ms now) {
+  sy_kv_cache_tick(r->cache, now);
   attempt *a = map_get(r, id, 1);
   if (!a) return;
   if (a->stream) {
@@ -1526,6 +1584,7 @@ void sy_router_on_end(sy_router *r, int32_t id, sy_ms now) {
 }
 
 void sy_router_on_error(sy_router *r, int32_t id, const char *msg, size_t len, sy_ms now) {
+  sy_kv_cache_tick(r->cache, now);
   attempt *a = map_get(r, id, 1);
   if (!a) return;
   sy_outcome o;
@@ -1563,6 +1622,7 @@ static void hedge_fire(sy_router *r, attempt *a, sy_ms now) {
 }
 
 void sy_router_on_timer(sy_router *r, int32_t timer, sy_ms now) {
+  sy_kv_cache_tick(r->cache, now);
   int32_t owner = timer >> 2;
   int kind = timer & 3;
   if (kind == TIMER_HEDGE) {

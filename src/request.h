@@ -78,6 +78,27 @@ void sy_router_on_timer(sy_router *r, int32_t timer, sy_ms now);
  * are never part of it. Returns 0 or SY_ERR_NOMEM. */
 int sy_router_describe(sy_router *r, sy_ms now, sy_buf *out);
 
+/* The host watches its store: from now on it calls sy_router_store_changed
+ * for every change this router's kv calls did not make (another instance's
+ * writes, a resync), and the router keeps a copy of the keys it reads
+ * (health.h says what that costs). Without this call every read goes to
+ * the store. */
+void sy_router_store_watched(sy_router *r);
+
+/* |key| (|len| bytes) changed in the store; NULL: any key may have. Only
+ * invalidates: emits nothing and calls no callback, so a host may call it
+ * from another router's callback. */
+void sy_router_store_changed(sy_router *r, const char *key, size_t len);
+
+/* The decision alone, as a dry run: the id of the deployment a request
+ * for model group |group| (NUL-terminated) would be sent to at |now|, with
+ * no tags, no prompt size and not streamed; NULL when the group is unknown
+ * or none of it is available (or out of memory). Nothing is sent or
+ * counted, but the pick draws from the router's random numbers as a
+ * request's would. The id is the config's, valid until sy_router_free.
+ * What bench/ times as the routing decision. */
+const char *sy_router_route(sy_router *r, const char *group, sy_ms now);
+
 /* Requests begun and not yet delivered. */
 size_t sy_router_inflight(const sy_router *r);
 

@@ -185,10 +185,10 @@ sy_pick sy_select_pick(const sy_group *g, const uint8_t *exclude, uint8_t *scrat
     sy_observed *o = observed(c, d);
     scratch[i] = 0;
     if (exclude && exclude[i]) continue;
-    sy_ms until = sy_health_cooling_until(c->host, d->id, c->now);
+    sy_ms until;
     int times;
-    sy_breaker_state st = SY_BREAKER_CLOSED;
-    if (!until && rel->breaker) st = sy_breaker_state_of(c->host, d->id, c->now, &until, &times);
+    sy_breaker_state st =
+        sy_health_look(c->host, o ? &o->health : NULL, d->id, c->now, rel->breaker, &until, &times);
     if (until > 0) {
       if (o && until > o->recovered_at) o->recovered_at = until; /* slow start from there */
       if (pick.earliest_end == 0 || until < pick.earliest_end) pick.earliest_end = until;

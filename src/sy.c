@@ -215,9 +215,22 @@ void sy_buf_json_num(sy_buf *b, double v) {
   }
   /* The range first: casting an out-of-range double to int64_t is undefined. */
   if (v < 9007199254740992.0 && v > -9007199254740992.0 && v == (double)(int64_t)v)
-    sy_buf_printf(b, "%lld", (long long)v);
+    sy_buf_int(b, (int64_t)v);
   else
     sy_buf_printf(b, "%.17g", v);
+}
+
+/* By hand: times, ids and statuses are most of the numbers in events and
+ * answers, and vsnprintf was about half of a routed request's instructions
+ * (bench/callgrind.sh: ~40k of 93k). */
+void sy_buf_int(sy_buf *b, int64_t v) {
+  char digits[24], *p = digits + sizeof digits;
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  do
+    *--p = (char)('0' + u % 10);
+  while (u /= 10);
+  if (v < 0) *--p = '-';
+  sy_buf_append(b, p, (size_t)(digits + sizeof digits - p));
 }
 
 const char *sy_buf_cstr(sy_buf *b) { return (b->data && !b->oom) ? b->data : ""; }

@@ -97,6 +97,8 @@ void sy_buf_printf(sy_buf *b, const char *fmt, ...) __attribute__((format(printf
 void sy_buf_json_str(sy_buf *b, const char *s, size_t n);
 /* A JSON number: integers without a fraction, others with up to 17 digits. */
 void sy_buf_json_num(sy_buf *b, double v);
+/* A decimal integer. */
+void sy_buf_int(sy_buf *b, int64_t v);
 /* The contents as a C string (never NULL; "" when empty or OOM). The
  * pointer is valid until the next append or free. */
 const char *sy_buf_cstr(sy_buf *b);

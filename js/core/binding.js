@@ -224,6 +224,29 @@ export class Core {
 
   onTimer(timer) { this.#report(() => this.#x.sy_on_timer(this.#router, timer)); }
 
+  /**
+   * The host reports every store change the core's own kv calls did not
+   * make (storeChanged); the core may then answer reads from its copy.
+   */
+  watchStore() { this.#report(() => this.#x.sy_store_watched(this.#router)); }
+
+  /** @param {string | null} key changed in the store; null: any may have */
+  storeChanged(key) {
+    this.#report(() => key === null
+      ? this.#x.sy_store_changed(this.#router, 0, 0)
+      : this.#withBytes(enc.encode(key), (p, n) => this.#x.sy_store_changed(this.#router, p, n)));
+  }
+
+  /**
+   * The routing decision alone (a dry run, src/request.h): the id of the
+   * deployment a request for |group| would be sent to now, or null.
+   * @param {string} group
+   */
+  route(group) {
+    const p = this.#ask('route', () => this.#withBytes(enc.encode(group + '\0'), (ptr) => this.#x.sy_router_route(this.#router, ptr)));
+    return p === 0 ? null : this.#cstr(p);
+  }
+
   /** The deployments and their health now, as the core sees them. */
   describe() {
     const p = this.#ask('describe', () => this.#x.sy_router_describe(this.#router));

@@ -92,6 +92,13 @@ export class SharedStore {
 
   get(key) { return this.#view.get(key); }
 
+  /**
+   * Every change of the local view, local or remote, as MemoryStore.watch
+   * reports it: a Router watching this store keeps a copy of what it reads.
+   * @param {(key: string | null) => void} listener
+   */
+  watch(listener) { return this.#view.watch(listener); }
+
   put(key, value, ttlMs) {
     this.#view.put(key, value, ttlMs);
     this.#urgent = true;

@@ -3,7 +3,7 @@
 // Time is a ManualClock shared by router and mock, so nothing sleeps.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Router, ManualClock, SwitchyardError } from 'switchyard';
+import { Router, ManualClock, MemoryStore, SwitchyardError } from 'switchyard';
 import { createMockProvider } from 'switchyard/mock';
 
 const hi = (model, extra = {}) => ({ model, messages: [{ role: 'user', content: 'hello there' }], ...extra });
@@ -12,13 +12,15 @@ const hi = (model, extra = {}) => ({ model, messages: [{ role: 'user', content: 
 let build = 'emscripten';
 
 /** A router and a mock sharing one manual clock. */
+/** |options.store| may be a function of the clock. */
 async function setup(config, behaviours = {}, options = {}) {
   const clock = new ManualClock(1_700_000_000_000);
   const mock = createMockProvider({ clock, seed: 3 });
   for (const [name, b] of Object.entries(behaviours)) mock.configure(name, b);
   const events = [];
+  const store = typeof options.store === 'function' ? options.store(clock) : options.store;
   const router = await Router.create(config, {
-    fetch: mock.fetch, clock, seed: 42, env: {}, wasm: build, onEvent: (e) => events.push(e), ...options,
+    fetch: mock.fetch, clock, seed: 42, env: {}, wasm: build, onEvent: (e) => events.push(e), ...options, store,
   });
   return { clock, mock, router, events };
 }
@@ -99,6 +101,26 @@ function suite() {
     const [res] = await run(clock, router.completion(hi('g')), 10);
     assert.equal(res.switchyard.deployment, 'a', 'back after cooldown_time (5 s)');
     await router.close();
+  });
+
+  test('two routers on one store: a cooldown one makes is honoured by the other at once, whose copy had that key', async () => {
+    const clock = new ManualClock(1_700_000_000_000);
+    const mock = createMockProvider({ clock, seed: 3 });
+    const store = new MemoryStore({ clock });
+    const make = () => Router.create(PAIR, { fetch: mock.fetch, clock, store, seed: 1, env: {}, wasm: build, onEvent: () => {} });
+    const [a, b] = [await make(), await make()];
+    for (const r of [a, b]) {
+      const [res] = await run(clock, r.completion(hi('g')), 10);
+      assert.equal(res.switchyard.deployment, 'a', 'both read a\'s cooldown key: absent');
+    }
+    mock.configure('a', { statuses: [429] });
+    const [first] = await run(clock, a.completion(hi('g')), 10);
+    assert.deepEqual([first.switchyard.deployment, first.switchyard.attempts], ['b', 2]);
+    const [second] = await run(clock, b.completion(hi('g')), 10);
+    assert.deepEqual([second.switchyard.deployment, second.switchyard.attempts], ['b', 1], 'b saw a cooling');
+    assert.equal(mock.callsTo('a'), 3);
+    await a.close();
+    await b.close();
   });
 
   test('context-window errors go to context_window_fallbacks without retries', async () => {
@@ -204,25 +226,56 @@ function suite() {
     await r.close();
   });
 
-  test('many requests in flight: each answered once, and core memory returns to its level', async () => {
-    const { clock, router } = await setup(PAIR, { a: { failRate: 0.5, latencyMs: 30 }, b: { failRate: 0.2, latencyMs: 20 } });
-    let heap = 0;
-    for (let round = 0; round < 2; round++) {
-      if (round === 1) heap = router.heapBytes; // after a first round sized the core's buffers
+  /** Rounds of 300 concurrent requests, half failing on one deployment; the heap after each. */
+  async function rounds(router, clock, n, mostSucceed = true) {
+    const heaps = [];
+    for (let round = 0; round < n; round++) {
       let answered = 0;
       const all = Array.from({ length: 300 }, (_, i) =>
         router.completion(hi('g', { user: `u${i}` })).then(() => 'ok', (e) => e.status).finally(() => answered++));
       await clock.runAll();
       const outcomes = await Promise.all(all);
       assert.equal(answered, 300, 'each answered once');
-      assert.ok(outcomes.filter((o) => o === 'ok').length > 200, 'most succeed despite the failures');
+      if (mostSucceed) assert.ok(outcomes.filter((o) => o === 'ok').length > 200, 'most succeed despite the failures');
+      assert.equal(router.inflight, 0);
+      heaps.push(router.heapBytes);
       // The next round gets a retry budget of its own (a 10 s window), as
       // traffic spread over time would.
       await clock.advance(10_000);
     }
-    assert.equal(router.inflight, 0);
-    assert.equal(router.heapBytes, heap);
+    return heaps;
+  }
+  const FLAKY = { a: { failRate: 0.5, latencyMs: 30 }, b: { failRate: 0.2, latencyMs: 20 } };
+  // A store without watch(): the core keeps no copy of its keys, so what its heap holds between rounds is the requests' state alone.
+  const unwatched = (clock) => {
+    const m = new MemoryStore({ clock });
+    return { get: (k) => m.get(k), put: (k, v, t) => m.put(k, v, t), add: (k, d, t) => m.add(k, d, t) };
+  };
+
+  test('many requests in flight: each answered once, and core memory returns to its level', async () => {
+    const { clock, router } = await setup(PAIR, FLAKY, { store: unwatched });
+    const heaps = await rounds(router, clock, 2);
+    assert.equal(heaps[1], heaps[0], 'the first round sized the core\'s buffers; the second left nothing behind');
     await router.close();
+  });
+
+  test('a watched store: the core\'s copy of its keys stays within its bound', async () => {
+    const watched = await setup(PAIR, FLAKY);
+    const plain = await setup(PAIR, FLAKY, { store: unwatched });
+    // 12 rounds: two minutes of windows, so the copy meets new keys all along.
+    const copy = await rounds(watched.router, watched.clock, 12, false);
+    const none = await rounds(plain.router, plain.clock, 12, false);
+    // src/health.h: 64 slots of 32 bytes for a 2-deployment config, at most 3/4 of them kept, each under 250 bytes (and the counted allocator's 8-byte header).
+    const bound = 64 * 32 + 48 * (250 + 8);
+    // The copy changes no decision: the same seeds make the same events.
+    assert.ok(watched.events.length > 3000);
+    assert.deepEqual(watched.events, plain.events);
+    for (let i = 0; i < copy.length; i++) {
+      assert.ok(copy[i] - none[i] > 0, `round ${i}: the copy holds keys`);
+      assert.ok(copy[i] - none[i] <= bound, `round ${i}: the copy holds ${copy[i] - none[i]} B, over ${bound}`);
+    }
+    await watched.router.close();
+    await plain.router.close();
   });
 
   test('close() answers what is in flight with 499', async () => {

@@ -92,10 +92,19 @@ async function replay(module, sc) {
   const core = await Core.instantiate(module, host);
   const heap0 = core.heapBytes();
   core.createRouter(sc.config, BigInt(sc.core_seed));
+  if (sc.watched) core.watchStore();
+  // As sy_sim's report_store_back: before each entry point, a store back
+  // from an outage is reported to a core keeping its copy.
+  let storeWasDown = false;
+  const reportStoreBack = () => {
+    if (sc.watched && up() && storeWasDown) core.storeChanged(null);
+    storeWasDown = !up();
+  };
   const fire = (until) => {
     const t = takeDue(timers, until);
     if (!t) return false;
     if (t.due > now) now = t.due;
+    reportStoreBack();
     if (!t.part) core.onTimer(t.id);
     else if (t.kind === 0) core.onResponse(t.id, t.status, t.text);
     else if (t.kind === 1) core.onBody(t.id, enc.encode(t.text));
@@ -108,16 +117,19 @@ async function replay(module, sc) {
   sc.steps.forEach((st, i) => {
     while (fire(st.at));
     if (st.at > now) now = st.at;
+    if (!st.wipe) reportStoreBack();
     if (st.begin !== undefined) ids[i] = core.begin(st.begin);
     else if (st.embeddings !== undefined) ids[i] = core.beginEmbeddings(st.embeddings);
     else if (st.cancel !== undefined) core.cancel(ids[st.cancel]);
     else if (st.wipe) {
       kv.clear();
+      if (sc.watched) core.storeChanged(null);
       baseline = core.heapBytes();
     }
   });
   const limit = now + 4 * 3600e3;
   while (timers.length && fire(limit));
+  if (sc.watched) core.storeChanged(null); // as sy_sim does: the copy's entries are not the requests'
   const once = ids.filter((id) => id !== undefined).every((id) => counts.get(id) === 1);
   const result = { got, once, pending: timers.length, inflight: core.inflight(), heap: core.heapBytes() - baseline };
   core.free();

@@ -8,7 +8,9 @@
  * deployment over virtual time (outages, brownouts, 429 storms with
  * Retry-After, 5xx, hangs, malformed bodies, streams cut before and after
  * their first token), plus periods where the kv store is gone (kv_get
- * absent, kv_put dropped, kv_add returns the delta). It drives the core
+ * absent, kv_put dropped, kv_add returns the delta). Odd seeds run with
+ * the router keeping its copy of the store (health.h; the host reports its
+ * wipe), even seeds without, so both read paths meet every fault. It drives the core
  * through its public entry points only, never from inside a callback, on a
  * virtual clock whose timers and upstream answers fire in (due time, start
  * order) order, so a seed replays exactly. After every run it checks:
@@ -221,6 +223,7 @@ typedef struct step {
 
 typedef struct scenario {
   uint64_t seed, core_seed;
+  int watched; /* odd seeds: the router keeps its copy of the store (health.h) */
   sb config;
   dep deps[MAXDEP];
   int ndeps, ngroups;
@@ -675,6 +678,7 @@ static void gen_scenario(scenario *sc, uint64_t seed) {
   sc->seed = seed;
   rng r = {seed * 0x2545f4914f6cdd1dull + 0x1234567ull};
   sc->core_seed = rnext(&r);
+  sc->watched = (int)(seed & 1); /* not drawn: every other choice stays as it was */
   sc->end = START_MS + rms(&r, 20000, chance(&r, 0.3) ? 400000 : 120000);
   gen_config(sc, &r);
   for (int i = 0; i < sc->ndeps; i++)
@@ -759,7 +763,8 @@ typedef struct world {
   size_t capkv, nkv;
   rng fr;
   int warm, wiped, in_core, verbose;
-  int cur_step; /* the step being run, -1 between steps */
+  int store_was_down; /* at the last entry point (report_store_back) */
+  int cur_step;       /* the step being run, -1 between steps */
   reqinfo *ids;
   size_t capids;
   minute_count *mc;
@@ -1666,6 +1671,15 @@ static void after_entry(world *w) {
   }
 }
 
+/* Before each entry point: a store back from an outage is reported to a
+ * router keeping its copy, as a real store's reconnect is (it may have
+ * kept "absent" answers from the outage). */
+static void report_store_back(world *w) {
+  int up = store_up(w);
+  if (w->sc->watched && up && w->store_was_down) sy_router_store_changed(w->r, NULL, 0);
+  w->store_was_down = !up;
+}
+
 static int fire_next(world *w, double until) {
   size_t best = w->nt;
   for (size_t i = 0; i < w->nt; i++) {
@@ -1679,6 +1693,7 @@ static int fire_next(world *w, double until) {
   tmr t = w->t[best];
   w->t[best] = w->t[--w->nt];
   if (t.due > w->now) w->now = t.due;
+  report_store_back(w);
   w->in_core = 1;
   if (!t.is_part) {
     sy_router_on_timer(w->r, t.id, w->now);
@@ -1765,6 +1780,8 @@ static result run(uint64_t seed, int verbose, FILE *json_out) {
   int rc = sy_router_new(sb_str(&sc.config), sc.config.n, sc.core_seed, &w.host, &w.r, &err);
   w.in_core = 0;
   if (rc != 0) violation(&w, "config rejected (%d): %s", rc, sy_buf_cstr(&err));
+  /* The store is written by this router alone; the host reports its wipe. */
+  if (rc == 0 && sc.watched) sy_router_store_watched(w.r);
   sy_buf_free(&err);
   for (int i = 0; rc == 0 && i < sc.nsteps; i++) {
     step *s = &sc.steps[i];
@@ -1785,6 +1802,7 @@ static result run(uint64_t seed, int verbose, FILE *json_out) {
       /* the id is known only after begin returns: its info is filled in
        * from the "request" event, which comes first */
       s->begun = w.now;
+      report_store_back(&w);
       int32_t id = (s->kind == S_EMBED ? sy_router_begin_embeddings
                                        : sy_router_begin)(w.r, s->body, strlen(s->body), w.now);
       w.in_core = 0;
@@ -1799,6 +1817,7 @@ static result run(uint64_t seed, int verbose, FILE *json_out) {
     case S_CANCEL: {
       const step *t = &sc.steps[s->target];
       if (verbose && !t->warm) printf("client t=+%.3f cancel req=%d\n", w.now - START_MS, t->id);
+      report_store_back(&w);
       w.in_core = 1;
       sy_router_cancel(w.r, t->id, w.now);
       w.in_core = 0;
@@ -1807,6 +1826,7 @@ static result run(uint64_t seed, int verbose, FILE *json_out) {
     }
     case S_WIPE:
       kv_wipe(&w);
+      if (sc.watched) sy_router_store_changed(w.r, NULL, 0);
       for (int d = 0; d < sc.ndeps; d++)
         sc.deps[d].cd_until = sc.deps[d].ej_until = 0;
       w.wiped = 1;
@@ -1833,6 +1853,9 @@ static result run(uint64_t seed, int verbose, FILE *json_out) {
     }
     if (sy_router_inflight(w.r))
       violation(&w, "%zu requests in flight at the end", sy_router_inflight(w.r));
+    /* The copy's entries are not the requests': dropped, as at the wipe
+     * before the baseline, so the heap compares exactly. */
+    if (sc.watched) sy_router_store_changed(w.r, NULL, 0);
     size_t heap = sy_heap_bytes();
     /* Exact when the warm-up held more requests open than the run did. */
     w.heap_exact = w.peak_open * 3 <= w.warm_peak * 2;
@@ -1904,8 +1927,9 @@ static result run(uint64_t seed, int verbose, FILE *json_out) {
 static void json_scenario(world *w, FILE *out) {
   scenario *sc = w->sc;
   sb o = {0};
-  sb_printf(&o, "{\"seed\":%llu,\"core_seed\":\"%llu\",\"start\":", (unsigned long long)sc->seed,
-            (unsigned long long)sc->core_seed);
+  sb_printf(&o, "{\"seed\":%llu,\"core_seed\":\"%llu\",\"watched\":%s,\"start\":",
+            (unsigned long long)sc->seed, (unsigned long long)sc->core_seed,
+            sc->watched ? "true" : "false");
   sb_num(&o, START_MS);
   sb_puts(&o, ",\"config\":");
   sb_json(&o, sc->config.p, sc->config.n);
