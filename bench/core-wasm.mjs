@@ -19,7 +19,9 @@
 //           The binding is told the store is watched (nothing but the core writes
 //           it), so the core keeps its copy of the keys it reads, as a Router with
 //           its default MemoryStore does (src/health.h). Also timed: begin() alone,
-//           the routed attempt (the body read, the pick, the upstream call built).
+//           the routed attempt (the body read, the pick, the upstream call built),
+//           and route() alone, the decision (sy_router_route: the pick a request
+//           would get now), each call's crossing from JS included.
 //   core-uncopied  the same without the copy: every kv read crosses into JS
 //           (a custom store without watch()); not in the default modes.
 // A strategy whose config is rejected (not implemented yet) is skipped and said so.
@@ -216,9 +218,20 @@ async function benchCore(module, strategy, n, k, warmup, repeat, budget, copy = 
     }
     attemptRuns.push(Number(ns) / 1e3 / m.k);
   }
+  // The decision alone: route() (src/request.h, sy_router_route), the pick a
+  // request would get now over the state the requests left, called from JS
+  // as often as there were requests; the call's crossing included.
+  const decisionRuns = [];
+  let found = 0;
+  for (let r = 0; r < repeat; r++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < m.k; i++) found += core.route('bench') !== null;
+    decisionRuns.push(Number(process.hrtime.bigint() - t0) / 1e3 / m.k);
+  }
+  if (found !== m.k * repeat) console.error(`core-wasm: ${strategy} N=${n}: a decision found nothing`);
   const heap = core.heapBytes();
   core.free();
-  return { ...m, attemptRuns, ok, heap };
+  return { ...m, attemptRuns, decisionRuns, ok, heap };
 }
 
 async function main() {
@@ -232,8 +245,8 @@ async function main() {
     await bench(module, 'simple-shuffle', 10, 1e9, 1e9, 1, 0.3, mode !== 'core-uncopied');
   }
   const results = [];
-  console.log(`| mode | strategy | N | µs/request (median of ${o.repeat}) | min | requests/s | µs/routed attempt |`);
-  console.log('|---|---|---:|---:|---:|---:|---:|');
+  console.log(`| mode | strategy | N | µs/request (median of ${o.repeat}) | min | requests/s | µs/routed attempt | µs/decision |`);
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|');
   for (const mode of o.modes) {
     for (const strategy of o.strategies) {
       for (const n of o.sizes) {
@@ -251,10 +264,12 @@ async function main() {
         const us = median(r.runs);
         const min = Math.min(...r.runs);
         const attempt = r.attemptRuns ? median(r.attemptRuns) : undefined;
-        console.log(`| ${mode} | ${strategy} | ${n} | ${us.toFixed(2)} | ${min.toFixed(2)} | ${Math.round(1e6 / us)} | ${attempt?.toFixed(2) ?? ''} |`);
+        const decision = r.decisionRuns ? median(r.decisionRuns) : undefined;
+        console.log(`| ${mode} | ${strategy} | ${n} | ${us.toFixed(2)} | ${min.toFixed(2)} | ${Math.round(1e6 / us)} | ${attempt?.toFixed(2) ?? ''} | ${decision?.toFixed(2) ?? ''} |`);
         results.push({ mode, strategy, n, requests: r.k, repeat: o.repeat, warmup: r.warmup,
           us_per_request: +us.toFixed(3), us_min: +min.toFixed(3), requests_per_s: Math.round(1e6 / us),
-          ...(attempt === undefined ? {} : { us_per_attempt: +attempt.toFixed(3), attempt_runs_us: r.attemptRuns.map((x) => +x.toFixed(3)) }),
+          ...(attempt === undefined ? {} : { us_per_attempt: +attempt.toFixed(3), attempt_runs_us: r.attemptRuns.map((x) => +x.toFixed(3)),
+            us_per_decision: +decision.toFixed(3), decision_runs_us: r.decisionRuns.map((x) => +x.toFixed(3)) }),
           runs_us: r.runs.map((x) => +x.toFixed(3)), answered: r.count, ok: r.ok, heap_bytes: r.heap });
         if (r.ok !== r.count)
           console.error(`core-wasm: ${strategy} N=${n} (${mode}): ${r.count - r.ok} of ${r.count} answers were not 200`);

@@ -511,8 +511,9 @@ int main(int argc, char **argv) {
     fprintf(out, "{\"bench\":\"core-native\",\"unit\":\"ns per routed request (begin -> deliver)\","
                  "\"results\":[\n");
   int first = 1;
-  printf("| strategy | N | ns/request (median of %ld) | min | requests/s | build ms |\n", repeat);
-  printf("|---|---:|---:|---:|---:|---:|\n");
+  printf("| strategy | N | ns/request (median of %ld) | min | requests/s | build ms | ns/decision |\n",
+         repeat);
+  printf("|---|---:|---:|---:|---:|---:|---:|\n");
   for (int si = 0; si < nstrategies; si++) {
     for (int ni = 0; ni < nsizes; ni++) {
       const char *st = strategies[si];
@@ -523,7 +524,7 @@ int main(int argc, char **argv) {
       char why[512];
       double build_ms = 0;
       if (build(&b, st, n, why, sizeof why, &build_ms)) {
-        printf("| %s | %d | skipped: config rejected | | | |\n", st, n);
+        printf("| %s | %d | skipped: config rejected | | | | |\n", st, n);
         fprintf(stderr, "core_bench: skipped %s (N=%d): %s\n", st, n, why);
         if (out) {
           fprintf(out, "%s{\"strategy\":", first ? "" : ",\n");
@@ -561,7 +562,23 @@ int main(int argc, char **argv) {
       double events_per_req = (double)(b.events - ev0) / (double)(k * repeat);
       qsort(ns, (size_t)repeat, sizeof *ns, cmp_double);
       double med = ns[repeat / 2], min = ns[0];
-      printf("| %s | %d | %.0f | %.0f | %.0f | %.1f |\n", st, n, med, min, 1e9 / med, build_ms);
+      /* The decision alone (sy_router_route: the pick a request would get
+       * now, over the health and usage the requests above left), as many
+       * times as there were requests; the median of the repetitions. */
+      double *pick_ns = xrealloc(NULL, (size_t)repeat * sizeof *pick_ns);
+      long picked = 0;
+      for (long r = 0; r < repeat; r++) {
+        double t0 = now_ns();
+        for (long i = 0; i < k; i++)
+          picked += sy_router_route(b.router, "bench", b.now) != NULL;
+        pick_ns[r] = (now_ns() - t0) / (double)k;
+      }
+      qsort(pick_ns, (size_t)repeat, sizeof *pick_ns, cmp_double);
+      double pick_med = pick_ns[repeat / 2];
+      free(pick_ns);
+      if (picked != k * repeat) fprintf(stderr, "core_bench: %s N=%d: a decision found nothing\n", st, n);
+      printf("| %s | %d | %.0f | %.0f | %.0f | %.1f | %.0f |\n", st, n, med, min, 1e9 / med, build_ms,
+             pick_med);
       if (ok != delivered)
         fprintf(stderr, "core_bench: %s N=%d: %llu of %llu answers were not 200; last: %s\n", st, n,
                 (unsigned long long)(delivered - ok), (unsigned long long)delivered, b.last_error);
@@ -576,9 +593,9 @@ int main(int argc, char **argv) {
           fprintf(out, "%s%.1f", r ? "," : "", ns[r]);
         fprintf(out,
                 "],\"delivered\":%llu,\"ok\":%llu,\"events_per_request\":%.2f,"
-                "\"build_ms\":%.2f,\"heap_bytes\":%zu}",
+                "\"build_ms\":%.2f,\"heap_bytes\":%zu,\"ns_per_decision\":%.1f}",
                 (unsigned long long)delivered, (unsigned long long)ok, events_per_req, build_ms,
-                sy_heap_bytes());
+                sy_heap_bytes(), pick_med);
       }
       fflush(stdout);
       free(ns);

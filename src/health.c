@@ -125,11 +125,16 @@ void sy_health_attempt_over(const sy_host *h, const char *id, sy_ms now, double 
   }
 }
 
+/* The key of |id|'s usage count |kind| at |now|. */
+static size_t usage_key_of(char *key, const char *id, sy_usage_kind kind, sy_ms now) {
+  return kind == SY_USAGE_INFLIGHT
+             ? make_key(key, "sy:if:", id, NULL)
+             : usage_key(key, kind == SY_USAGE_RPM ? "sy:rpm:" : "sy:tpm:", id, now);
+}
+
 double sy_health_usage_of(const sy_host *h, const char *id, sy_usage_kind kind, sy_ms now) {
   char key[KEY_MAX];
-  size_t kl = kind == SY_USAGE_INFLIGHT
-                  ? make_key(key, "sy:if:", id, NULL)
-                  : usage_key(key, kind == SY_USAGE_RPM ? "sy:rpm:" : "sy:tpm:", id, now);
+  size_t kl = usage_key_of(key, id, kind, now);
   double n = read_num(h, key, kl);
   return n > 0 ? n : 0; /* an in-flight count restarted mid-flight dips below 0 */
 }
@@ -360,7 +365,9 @@ typedef struct kv_copy {
   char *bytes;   /* the key, then the value: one allocation */
   uint16_t klen;
   int16_t vlen;      /* -1: absent in the store */
+  uint32_t version;  /* counts the keys the slot held: a ref to an old one fails */
   sy_ms fresh_until; /* the entry answers reads before this */
+  double num;        /* the value as a number (0: absent or none), for refs */
 } kv_copy;
 
 struct sy_kv_cache {
@@ -370,7 +377,8 @@ struct sy_kv_cache {
   size_t cap, used;
   sy_ms now;
   int watched;
-  uint32_t generation; /* changes of cooldown and breaker keys (sy_health_memo) */
+  uint32_t epoch;      /* restarts of the copy (sy_kv_ref); never 0 */
+  uint32_t generation; /* changes of cooldown and breaker keys (sy_health_memo); never 0 */
 };
 
 static uint64_t key_hash(const char *key, size_t kl) {
@@ -387,7 +395,8 @@ static kv_copy *copy_slot(sy_kv_cache *c, const char *key, size_t kl, uint64_t h
   }
 }
 
-/* A cooldown or breaker key: what memos are made of. */
+/* A cooldown or breaker key changed (NULL: any may have): every memo of
+ * them is out of date. */
 static void note_change(sy_kv_cache *c, const char *key, size_t kl) {
   if (!key || (kl > 6 && (!memcmp(key, "sy:cd:", 6) || !memcmp(key, "sy:ej:", 6))))
     if (!++c->generation) c->generation = 1; /* 0 means never read */
@@ -395,6 +404,7 @@ static void note_change(sy_kv_cache *c, const char *key, size_t kl) {
 
 static void copies_clear(sy_kv_cache *c) {
   note_change(c, NULL, 0);
+  if (!++c->epoch) c->epoch = 1; /* every ref was to the old slots */
   if (!c->slots) return;
   for (size_t i = 0; i < c->cap; i++)
     sy_free(c->slots[i].bytes);
@@ -426,6 +436,7 @@ static void copy_keep(sy_kv_cache *c, const char *key, size_t kl, const char *va
     c->used++;
     s->hash = h;
     s->klen = (uint16_t)kl;
+    s->version++;
   }
   size_t n = vl > 0 ? (size_t)vl : 0;
   char *bytes = vl <= CACHED_VALUE_MAX ? sy_realloc(s->bytes, kl + n) : NULL;
@@ -441,6 +452,10 @@ static void copy_keep(sy_kv_cache *c, const char *key, size_t kl, const char *va
   s->bytes = bytes;
   s->vlen = (int16_t)vl;
   s->fresh_until = fresh_until;
+  char text[CACHED_VALUE_MAX + 1];
+  memcpy(text, val ? val : "", n);
+  text[n] = '\0';
+  s->num = strtod(text, NULL);
 }
 
 /* How long an entry written or read now may answer: its TTL when the
@@ -497,7 +512,7 @@ sy_kv_cache *sy_kv_cache_new(const sy_host *store, size_t deployments) {
   c->host.kv_put = copy_put;
   c->host.kv_add = copy_add;
   c->cap = 64;
-  c->generation = 1;
+  c->epoch = c->generation = 1;
   while (c->cap < 16 * deployments && c->cap < ((size_t)1 << 20))
     c->cap *= 2;
   return c;
@@ -533,6 +548,24 @@ static sy_kv_cache *watched_copy(const sy_host *h) {
   return c && c->watched ? c : NULL;
 }
 
+/* The fresh copy |ref| points at, for the minute |window|, or NULL. */
+static const kv_copy *ref_slot(const sy_kv_cache *c, const sy_kv_ref *ref, double window) {
+  if (ref->epoch != c->epoch || ref->window != window) return NULL;
+  const kv_copy *s = &c->slots[ref->slot];
+  return s->hash && s->version == ref->version && s->fresh_until > c->now ? s : NULL;
+}
+
+/* Reads |key| through the copy and points |ref| at it; NULL when the copy
+ * did not keep it (out of memory): the caller asks the store. */
+static const kv_copy *ref_read(sy_kv_cache *c, sy_kv_ref *ref, const char *key, size_t kl,
+                               double window) {
+  char val[CACHED_VALUE_MAX];
+  copy_get(c, key, kl, val, sizeof val);
+  kv_copy *s = copy_of(c, key, kl);
+  if (s) *ref = (sy_kv_ref){c->epoch, (uint32_t)(s - c->slots), s->version, window};
+  return s;
+}
+
 /* How long the copy of |id|'s |prefix| key stays fresh; 0: not kept. */
 static sy_ms copy_fresh(sy_kv_cache *c, const char *prefix, const char *id) {
   char key[KEY_MAX];
@@ -544,9 +577,9 @@ static sy_ms copy_fresh(sy_kv_cache *c, const char *prefix, const char *id) {
 sy_breaker_state sy_health_look(const sy_host *h, sy_health_memo *m, const char *id, sy_ms now,
                                 bool breaker, sy_ms *until, int *times) {
   sy_kv_cache *c = m ? watched_copy(h) : NULL;
-  sy_health_memo fresh;
+  sy_health_memo once;
   if (!c || m->generation != c->generation || !(now < m->fresh_until)) {
-    m = m ? m : &fresh;
+    m = m ? m : &once;
     m->cooling = sy_health_cooling_until(h, id, 0);
     m->open_until = 0;
     m->times = 0;
@@ -569,4 +602,19 @@ sy_breaker_state sy_health_look(const sy_host *h, sy_health_memo *m, const char 
   }
   *times = m->times;
   return breaker_at(m->open_until, now, until);
+}
+
+double sy_health_usage_look(const sy_host *h, sy_health_memo *m, const char *id, sy_usage_kind kind,
+                            sy_ms now) {
+  sy_kv_cache *c = m ? watched_copy(h) : NULL;
+  if (!c) return sy_health_usage_of(h, id, kind, now);
+  sy_kv_ref *ref = kind == SY_USAGE_RPM ? &m->rpm : kind == SY_USAGE_TPM ? &m->tpm : &m->inflight;
+  double window = kind == SY_USAGE_INFLIGHT ? 0 : floor(now / SY_USAGE_WINDOW_MS) + 1;
+  const kv_copy *s = ref_slot(c, ref, window);
+  if (!s) {
+    char key[KEY_MAX];
+    s = ref_read(c, ref, key, usage_key_of(key, id, kind, now), window);
+  }
+  if (!s) return sy_health_usage_of(h, id, kind, now);
+  return s->num > 0 ? s->num : 0; /* as sy_health_usage_of clamps */
 }

@@ -154,26 +154,43 @@ double sy_throttle_p(const sy_host *h, const char *id, double k, double min_requ
  * once; after it the old value's weight falls as exp(-t / 10 s). */
 #define SY_EWMA_DECAY_MS 10000.0
 
-/* A deployment's cooldown and breaker records as a pick last read them
- * through the router's copy of the store (below): a pick then costs a few
- * comparisons per candidate instead of two key lookups. Valid while no
- * cooldown or breaker key changed (the copy counts such changes: its own
- * writes, reported ones, a restart) and while both keys' copies are fresh. */
+/* Where one of a deployment's usage counters sits in the router's copy of
+ * the store (below). Valid while the copy holds that key, fresh, in that
+ * slot: reading it again costs a few comparisons instead of building the
+ * key and looking it up. */
+typedef struct sy_kv_ref {
+  uint32_t epoch; /* the copy's (a restart of the copy moves every key); 0: never set */
+  uint32_t slot, version;
+  double window; /* the counter's minute + 1; 0 for in-flight counts */
+} sy_kv_ref;
+
+/* What a pick last read of one deployment through the router's copy of
+ * the store: at 100 deployments, building and looking up two to five keys
+ * per candidate was most of a pick's cost. Cooldown and breaker records
+ * change seldom: their values are kept here, valid while the copy counts
+ * no change to any such key (its own writes, reported ones, a restart) and
+ * both keys' copies are fresh. Usage counters change with every request:
+ * refs to their slots, which the router's own writes keep current. */
 typedef struct sy_health_memo {
   uint32_t generation; /* the copy's count of those changes when read; 0: never read */
   sy_ms fresh_until;
   sy_ms cooling;    /* the cooldown's deadline, 0: none (maybe past: compared at each look) */
   sy_ms open_until; /* the breaker record's deadline, 0: none or closed */
   int times;        /* its openings */
+  sy_kv_ref rpm, tpm, inflight;
 } sy_health_memo;
 
 /* Deployment |id|'s cooldown and breaker at |now|: the cooldown deadline
  * in |until| when cooling (its breaker is then not looked at: CLOSED);
  * else, when |breaker|, sy_breaker_state_of's answer (|until| the open
- * deadline, |times|). Read through |m| (may be NULL) when |h| is a watched
+ * deadline, |times|). Through |m| (may be NULL) when |h| is a watched
  * copy, from the store otherwise. */
 sy_breaker_state sy_health_look(const sy_host *h, sy_health_memo *m, const char *id, sy_ms now,
                                 bool breaker, sy_ms *until, int *times);
+
+/* sy_health_usage_of, through |m| (may be NULL) likewise. */
+double sy_health_usage_look(const sy_host *h, sy_health_memo *m, const char *id, sy_usage_kind kind,
+                            sy_ms now);
 
 typedef struct sy_observed {
   double lat[SY_LATENCY_SAMPLES];  /* whole-answer latency, ms: the last samples */
@@ -187,9 +204,9 @@ typedef struct sy_observed {
    * -1 when the provider did not say. */
   double rl_requests, rl_tokens;
   sy_ms rl_requests_reset, rl_tokens_reset;
-  sy_ms rejected_at;  /* its last 429 or overload: throttling is worth computing */
-  sy_ms recovered_at; /* when its last cooldown or open breaker ended: slow start */
-  sy_health_memo health;
+  sy_ms rejected_at;   /* its last 429 or overload: throttling is worth computing */
+  sy_ms recovered_at;  /* when its last cooldown or open breaker ended: slow start */
+  sy_health_memo memo; /* what a pick last read of it through the copy of the store */
 } sy_observed;
 
 void sy_observed_init(sy_observed *o);

@@ -16,7 +16,8 @@ enum {
   KEPT = 8,    /* passed the pre-call checks */
   HINTED = 16, /* the provider said it has no room left */
   PROBE = 32,  /* its breaker is half-open: an attempt is a probe */
-  OPEN = 64    /* its breaker is open: used only in panic */
+  OPEN = 64,   /* its breaker is open: used only in panic */
+  CAND = 128   /* a candidate the strategy chooses among */
 };
 
 /* The order tier of a deployment: unset sorts after every set order. */
@@ -61,12 +62,12 @@ static double weight_of(const sy_deployment *d, weight_basis basis) {
   }
 }
 
-/* Which weight applies among the candidates (cand[i] nonzero): `weight`
+/* Which weight applies among the candidates (cand[i] & CAND): `weight`
  * when any has one, else `rpm` when all have one, else `tpm` likewise. */
 static weight_basis basis_of(const sy_group *g, const uint8_t *cand) {
   int any_weight = 0, all_rpm = 1, all_tpm = 1;
   for (size_t i = 0; i < g->ndeps; i++) {
-    if (!cand[i]) continue;
+    if (!(cand[i] & CAND)) continue;
     any_weight |= g->deps[i]->weight > 0;
     all_rpm &= g->deps[i]->rpm > 0;
     all_tpm &= g->deps[i]->tpm > 0;
@@ -90,11 +91,12 @@ static int weighted(const sy_group *g, const uint8_t *cand, weight_basis basis, 
                     const sy_pick_ctx *c) {
   double total = 0;
   for (size_t i = 0; i < g->ndeps; i++)
-    if (cand[i] && (int)i != skip) total += weight_of(g->deps[i], basis) * ramp(g->deps[i], c);
+    if ((cand[i] & CAND) && (int)i != skip)
+      total += weight_of(g->deps[i], basis) * ramp(g->deps[i], c);
   double target = sy_rng_unit(c->rng) * total;
   int pick = -1;
   for (size_t i = 0; i < g->ndeps; i++) {
-    if (!cand[i] || (int)i == skip) continue;
+    if (!(cand[i] & CAND) || (int)i == skip) continue;
     pick = (int)i; /* the last candidate absorbs rounding */
     double w = weight_of(g->deps[i], basis) * ramp(g->deps[i], c);
     if (target < w) break;
@@ -103,11 +105,17 @@ static int weighted(const sy_group *g, const uint8_t *cand, weight_basis basis, 
   return pick;
 }
 
+/* One of |d|'s usage counts, through its memo of the copy of the store. */
+static double usage(const sy_deployment *d, const sy_pick_ctx *c, sy_usage_kind kind) {
+  sy_observed *o = observed(c, d);
+  return sy_health_usage_look(c->host, o ? &o->memo : NULL, d->id, kind, c->now);
+}
+
 /* The score a lowest-wins strategy gives deployment |d|. */
 static double score(const sy_deployment *d, const sy_pick_ctx *c) {
   switch (c->settings->strategy) {
-  case SY_STRATEGY_USAGE: return sy_health_usage_of(c->host, d->id, SY_USAGE_TPM, c->now);
-  case SY_STRATEGY_LEAST_BUSY: return sy_health_usage_of(c->host, d->id, SY_USAGE_INFLIGHT, c->now);
+  case SY_STRATEGY_USAGE: return usage(d, c, SY_USAGE_TPM);
+  case SY_STRATEGY_LEAST_BUSY: return usage(d, c, SY_USAGE_INFLIGHT);
   case SY_STRATEGY_COST: {
     double cost = d->input_cost_per_token + d->output_cost_per_token;
     return cost > 0 ? cost : DBL_MAX; /* unknown prices come last */
@@ -134,7 +142,7 @@ static int lowest(const sy_group *g, const uint8_t *cand, const sy_pick_ctx *c) 
   int pick = -1;
   size_t ties = 0;
   for (size_t i = 0; i < g->ndeps; i++) {
-    if (!cand[i]) continue;
+    if (!(cand[i] & CAND)) continue;
     double s = score(g->deps[i], c);
     if (pick < 0 || s < best) {
       best = s;
@@ -149,7 +157,8 @@ static int lowest(const sy_group *g, const uint8_t *cand, const sy_pick_ctx *c) 
   double limit = best * (1 + buffer);
   ties = 0;
   for (size_t i = 0; i < g->ndeps; i++)
-    if (cand[i] && score(g->deps[i], c) <= limit && draw(c->rng, ++ties) == 0) pick = (int)i;
+    if ((cand[i] & CAND) && score(g->deps[i], c) <= limit && draw(c->rng, ++ties) == 0)
+      pick = (int)i;
   return pick;
 }
 
@@ -167,18 +176,63 @@ static int two_choices(const sy_group *g, const uint8_t *cand, size_t n, const s
 
 /* Would one more request of |tokens| go over |d|'s rpm or tpm this minute? */
 static int over_limit(const sy_deployment *d, const sy_pick_ctx *c) {
-  if (d->rpm > 0 && sy_health_usage_of(c->host, d->id, SY_USAGE_RPM, c->now) + 1 > d->rpm) return 1;
-  return d->tpm > 0 &&
-         sy_health_usage_of(c->host, d->id, SY_USAGE_TPM, c->now) + c->prompt_tokens > d->tpm;
+  if (d->rpm > 0 && usage(d, c, SY_USAGE_RPM) + 1 > d->rpm) return 1;
+  return d->tpm > 0 && usage(d, c, SY_USAGE_TPM) + c->prompt_tokens > d->tpm;
+}
+
+/* What pass 2 learns of the group. */
+typedef struct tally {
+  size_t kept, hinted, too_small, throttled;
+  int tier_clear, tier_all; /* the best tier without the hinted ones, and with them */
+  int tiers_differ;         /* kept ones are of more than one tier */
+} tally;
+
+/* Pass 2 for deployment |i| (available, of the tags wanted): the pre-call
+ * checks, throttling and the provider's hints; a kept one becomes a
+ * candidate (CAND), which pass 3 undoes when its tier or a hint rules it out. */
+static void precall(const sy_group *g, size_t i, uint8_t *scratch, const sy_pick_ctx *c,
+                    int windows, int limits, tally *t) {
+  const sy_deployment *d = g->deps[i];
+  const sy_reliability *rel = &c->settings->rel;
+  if (windows && d->max_input_tokens > 0 && c->prompt_tokens > d->max_input_tokens) {
+    t->too_small++;
+    return;
+  }
+  if (limits && over_limit(d, c)) return;
+  const sy_observed *o = observed(c, d);
+  /* Adaptive throttling: worth its four reads only after a 429 or
+   * overload of this deployment in the last two minutes. */
+  if (rel->throttle && o && o->rejected_at > 0 &&
+      c->now - o->rejected_at < 2 * SY_USAGE_WINDOW_MS) {
+    double p = sy_throttle_p(c->host, d->id, rel->throttle_k, rel->throttle_min_requests, c->now);
+    if (p > 0 && sy_rng_unit(c->rng) < p) {
+      t->throttled++;
+      return;
+    }
+  }
+  int hint = o && (o->rl_requests >= 0 || o->rl_tokens >= 0) &&
+             sy_observed_exhausted(o, c->prompt_tokens, c->now);
+  scratch[i] |= KEPT | CAND | (hint ? HINTED : 0);
+  int tr = tier(d);
+  if (t->kept && tr != t->tier_all) t->tiers_differ = 1;
+  t->kept++;
+  t->hinted += (size_t)hint;
+  if (tr < t->tier_all) t->tier_all = tr;
+  if (!hint && tr < t->tier_clear) t->tier_clear = tr;
 }
 
 sy_pick sy_select_pick(const sy_group *g, const uint8_t *exclude, uint8_t *scratch,
                        const sy_pick_ctx *c) {
   const sy_settings *s = c->settings;
   sy_pick pick = {-1, 0, 0, SY_PICK_COOLING, 0};
-  /* Pass 1: available (not excluded, not cooling, breaker not open), and
-   * the tag bits. A half-open breaker takes a probe while it has room. */
   const sy_reliability *rel = &s->rel;
+  int tagging = s->enable_tag_filtering;
+  int windows = s->enable_pre_call_checks, limits = windows || s->strategy == SY_STRATEGY_USAGE;
+  tally t = {0, 0, 0, 0, INT_MAX, INT_MAX, 0};
+  /* Pass 1: available (not excluded, not cooling, breaker not open), and
+   * the tag bits. A half-open breaker takes a probe while it has room.
+   * Without tags, pass 2 runs in the same loop: every available one is
+   * wanted. */
   size_t available = 0, opened = 0, matching = 0, defaults = 0;
   for (size_t i = 0; i < g->ndeps; i++) {
     const sy_deployment *d = g->deps[i];
@@ -188,12 +242,12 @@ sy_pick sy_select_pick(const sy_group *g, const uint8_t *exclude, uint8_t *scrat
     sy_ms until;
     int times;
     sy_breaker_state st =
-        sy_health_look(c->host, o ? &o->health : NULL, d->id, c->now, rel->breaker, &until, &times);
+        sy_health_look(c->host, o ? &o->memo : NULL, d->id, c->now, rel->breaker, &until, &times);
     if (until > 0) {
       if (o && until > o->recovered_at) o->recovered_at = until; /* slow start from there */
       if (pick.earliest_end == 0 || until < pick.earliest_end) pick.earliest_end = until;
     }
-    uint8_t tags = s->enable_tag_filtering ? tag_bits(d, c) : 0;
+    uint8_t tags = tagging ? tag_bits(d, c) : 0;
     if (st == SY_BREAKER_OPEN) {
       scratch[i] = OPEN | tags;
       opened++;
@@ -204,73 +258,54 @@ sy_pick sy_select_pick(const sy_group *g, const uint8_t *exclude, uint8_t *scrat
       continue; /* its probe is out: the rest wait for its answer */
     scratch[i] = AVAILABLE | tags | (st == SY_BREAKER_HALF_OPEN ? PROBE : 0);
     available++;
+    if (!tagging) precall(g, i, scratch, c, windows, limits, &t);
   }
   /* Panic (Envoy): with too little of the group left, open breakers are
    * ignored rather than overloading the rest. Cooldowns are not: those
    * are a provider's own word (429) or LiteLLM's rule. */
   if (opened && available < rel->panic_percent / 100 * (double)(available + opened)) {
-    for (size_t i = 0; i < g->ndeps; i++)
-      if (scratch[i] & OPEN) scratch[i] = (uint8_t)((scratch[i] & ~OPEN) | AVAILABLE);
+    for (size_t i = 0; i < g->ndeps; i++) {
+      if (!(scratch[i] & OPEN)) continue;
+      scratch[i] = (uint8_t)((scratch[i] & ~OPEN) | AVAILABLE);
+      if (!tagging) precall(g, i, scratch, c, windows, limits, &t);
+    }
     available += opened;
   }
-  for (size_t i = 0; i < g->ndeps; i++) {
-    matching += (scratch[i] & (AVAILABLE | TAG_MATCH)) == (AVAILABLE | TAG_MATCH);
-    defaults += (scratch[i] & (AVAILABLE | TAG_DEFAULT)) == (AVAILABLE | TAG_DEFAULT);
-  }
   if (!available) return pick;
-  uint8_t need = AVAILABLE;
-  if (s->enable_tag_filtering && c->ntags) need = matching ? TAG_MATCH : TAG_DEFAULT;
-  if (s->enable_tag_filtering && !c->ntags && defaults) need = TAG_DEFAULT;
-  need |= AVAILABLE;
-  if (need != AVAILABLE && !((need & TAG_MATCH) ? matching : defaults)) {
-    pick.block = SY_PICK_NO_TAG;
+  if (tagging) {
+    for (size_t i = 0; i < g->ndeps; i++) {
+      matching += (scratch[i] & (AVAILABLE | TAG_MATCH)) == (AVAILABLE | TAG_MATCH);
+      defaults += (scratch[i] & (AVAILABLE | TAG_DEFAULT)) == (AVAILABLE | TAG_DEFAULT);
+    }
+    uint8_t need = c->ntags ? (matching ? TAG_MATCH : TAG_DEFAULT) : defaults ? TAG_DEFAULT : 0;
+    if (need && !((need & TAG_MATCH) ? matching : defaults)) {
+      pick.block = SY_PICK_NO_TAG;
+      return pick;
+    }
+    need |= AVAILABLE;
+    /* Pass 2 over the wanted ones. */
+    for (size_t i = 0; i < g->ndeps; i++)
+      if ((scratch[i] & need) == need) precall(g, i, scratch, c, windows, limits, &t);
+  }
+  if (!t.kept) {
+    pick.block = t.too_small && t.too_small == available ? SY_PICK_TOO_SMALL
+                 : t.throttled                           ? SY_PICK_THROTTLED
+                                                         : SY_PICK_OVER_LIMIT;
     return pick;
   }
-  /* Pass 2: pre-call checks and the providers' hints; the best tier with
-   * and without the hinted ones. */
-  int windows = s->enable_pre_call_checks, limits = windows || s->strategy == SY_STRATEGY_USAGE;
-  size_t kept = 0, hinted = 0, too_small = 0, throttled = 0;
-  int tier_clear = INT_MAX, tier_all = INT_MAX;
-  for (size_t i = 0; i < g->ndeps; i++) {
-    const sy_deployment *d = g->deps[i];
-    if ((scratch[i] & need) != need) continue;
-    if (windows && d->max_input_tokens > 0 && c->prompt_tokens > d->max_input_tokens) {
-      too_small++;
-      continue;
+  /* Pass 3, when needed: the candidates are the kept ones of the best
+   * tier, the hinted ones only when nothing else is left. */
+  int use_hinted = t.hinted == t.kept, best = use_hinted ? t.tier_all : t.tier_clear;
+  size_t n = t.kept;
+  if (t.tiers_differ || (t.hinted && !use_hinted)) {
+    n = 0;
+    for (size_t i = 0; i < g->ndeps; i++) {
+      if (!(scratch[i] & CAND)) continue;
+      if ((!use_hinted && (scratch[i] & HINTED)) || tier(g->deps[i]) != best)
+        scratch[i] &= (uint8_t)~CAND;
+      else
+        n++;
     }
-    if (limits && over_limit(d, c)) continue;
-    const sy_observed *o = observed(c, d);
-    /* Adaptive throttling: worth its four reads only after a 429 or
-     * overload of this deployment in the last two minutes. */
-    if (rel->throttle && o && o->rejected_at > 0 &&
-        c->now - o->rejected_at < 2 * SY_USAGE_WINDOW_MS) {
-      double p = sy_throttle_p(c->host, d->id, rel->throttle_k, rel->throttle_min_requests, c->now);
-      if (p > 0 && sy_rng_unit(c->rng) < p) {
-        throttled++;
-        continue;
-      }
-    }
-    int hint = o && sy_observed_exhausted(o, c->prompt_tokens, c->now);
-    scratch[i] |= KEPT | (hint ? HINTED : 0);
-    kept++;
-    hinted += (size_t)hint;
-    if (tier(d) < tier_all) tier_all = tier(d);
-    if (!hint && tier(d) < tier_clear) tier_clear = tier(d);
-  }
-  if (!kept) {
-    pick.block = too_small && too_small == available ? SY_PICK_TOO_SMALL
-                 : throttled                         ? SY_PICK_THROTTLED
-                                                     : SY_PICK_OVER_LIMIT;
-    return pick;
-  }
-  /* The candidates: kept, of the best tier, hinted ones only when nothing else is left. */
-  int use_hinted = hinted == kept, best = use_hinted ? tier_all : tier_clear;
-  size_t n = 0;
-  for (size_t i = 0; i < g->ndeps; i++) {
-    int ok =
-        (scratch[i] & KEPT) && (use_hinted || !(scratch[i] & HINTED)) && tier(g->deps[i]) == best;
-    scratch[i] = ok ? (uint8_t)(1 | (scratch[i] & PROBE)) : 0;
-    n += (size_t)ok;
   }
   pick.healthy = (int)n;
   switch (s->strategy) {
