@@ -223,6 +223,70 @@ static void test_copy_bounded_and_oom_safe(void) {
   sim_free(&s);
 }
 
+static void test_memo_follows_changes(void) {
+  sim s;
+  sim_init(&s, 1000);
+  counted c;
+  counted_init(&c, &s);
+  sy_kv_cache *kc = sy_kv_cache_new(&c.host, 2);
+  const sy_host *h = sy_kv_cache_host(kc);
+  sy_kv_cache_watch(kc);
+  sy_kv_cache_tick(kc, s.now);
+  sy_health_memo m = {0};
+  sy_ms until;
+  int times;
+  T_EQ_INT(sy_health_look(h, &m, "d", s.now, true, &until, &times), SY_BREAKER_CLOSED);
+  T_EQ_DBL(until, 0);
+  int gets = c.gets;
+  sy_health_look(h, &m, "d", s.now, true, &until, &times);
+  T_EQ_INT(c.gets, gets); /* answered by the memo */
+  /* A peer's cooldown: unseen until reported, then seen at once. */
+  peer_cools(&s, "sy:cd:d", "3000 server", 2000);
+  sy_health_look(h, &m, "d", s.now, true, &until, &times);
+  T_EQ_DBL(until, 0);
+  sy_kv_cache_changed(kc, "sy:cd:d", 7);
+  sy_health_look(h, &m, "d", s.now, true, &until, &times);
+  T_EQ_DBL(until, 3000);
+  /* Its own write of another deployment's breaker is seen too. */
+  sy_health_memo e = {0};
+  T_EQ_INT(sy_health_look(h, &e, "e", s.now, true, &until, &times), SY_BREAKER_CLOSED);
+  h->kv_put(h->user, "sy:ej:e", 7, "1500 2", 6, 60000);
+  T_EQ_INT(sy_health_look(h, &e, "e", s.now, true, &until, &times), SY_BREAKER_OPEN);
+  T_EQ_DBL(until, 1500);
+  T_EQ_INT(times, 2);
+  sim_advance(&s, 500);
+  sy_kv_cache_tick(kc, s.now);
+  T_EQ_INT(sy_health_look(h, &e, "e", s.now, true, &until, &times), SY_BREAKER_HALF_OPEN);
+  /* Usage counters: the router's own adds keep the ref current. */
+  sy_health_attempt_sent(h, "d", s.now);
+  T_EQ_DBL(sy_health_usage_look(h, &m, "d", SY_USAGE_RPM, s.now), 1);
+  gets = c.gets;
+  sy_health_attempt_sent(h, "d", s.now);
+  T_EQ_DBL(sy_health_usage_look(h, &m, "d", SY_USAGE_RPM, s.now), 2);
+  T_EQ_DBL(sy_health_usage_look(h, &m, "d", SY_USAGE_INFLIGHT, s.now), 2);
+  T_EQ_INT(c.gets, gets);
+  /* A peer's add, reported. */
+  const char *key = "sy:if:d";
+  s.host.kv_add(s.host.user, key, strlen(key), 5, 0);
+  sy_kv_cache_changed(kc, key, strlen(key));
+  T_EQ_DBL(sy_health_usage_look(h, &m, "d", SY_USAGE_INFLIGHT, s.now), 7);
+  /* A new minute is a new counter. */
+  sim_advance(&s, 60000);
+  sy_kv_cache_tick(kc, s.now);
+  T_EQ_DBL(sy_health_usage_look(h, &m, "d", SY_USAGE_RPM, s.now), 0);
+  /* Unwatched, both read the store. */
+  sy_kv_cache *plain = sy_kv_cache_new(&c.host, 2);
+  sy_kv_cache_tick(plain, s.now);
+  sy_health_memo p = {0};
+  gets = c.gets;
+  sy_health_usage_look(sy_kv_cache_host(plain), &p, "d", SY_USAGE_INFLIGHT, s.now);
+  sy_health_usage_look(sy_kv_cache_host(plain), &p, "d", SY_USAGE_INFLIGHT, s.now);
+  T_EQ_INT(c.gets, gets + 2);
+  sy_kv_cache_free(plain);
+  sy_kv_cache_free(kc);
+  sim_free(&s);
+}
+
 void suite_health(void) {
   test_cooldown_deadline();
   test_cool_extends_never_shortens();
@@ -231,4 +295,5 @@ void suite_health(void) {
   test_copy_answers_until_a_change();
   test_copy_ages_out();
   test_copy_bounded_and_oom_safe();
+  test_memo_follows_changes();
 }
