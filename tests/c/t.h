@@ -68,5 +68,6 @@ void suite_policy(void);
 void suite_health(void);
 void suite_select(void);
 void suite_request(void);
+void suite_strtod(void);
 
 #endif

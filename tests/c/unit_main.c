@@ -16,7 +16,7 @@ static const struct {
 } suites[] = {
     {"common", suite_common},   {"config", suite_config}, {"providers", suite_providers},
     {"policy", suite_policy},   {"health", suite_health}, {"select", suite_select},
-    {"request", suite_request},
+    {"request", suite_request}, {"strtod", suite_strtod},
 };
 
 int main(void) {
