@@ -511,8 +511,9 @@ int main(int argc, char **argv) {
     fprintf(out, "{\"bench\":\"core-native\",\"unit\":\"ns per routed request (begin -> deliver)\","
                  "\"results\":[\n");
   int first = 1;
-  printf("| strategy | N | ns/request (median of %ld) | min | requests/s | build ms | ns/decision |\n",
-         repeat);
+  printf(
+      "| strategy | N | ns/request (median of %ld) | min | requests/s | build ms | ns/decision |\n",
+      repeat);
   printf("|---|---:|---:|---:|---:|---:|---:|\n");
   for (int si = 0; si < nstrategies; si++) {
     for (int ni = 0; ni < nsizes; ni++) {
@@ -576,9 +577,10 @@ int main(int argc, char **argv) {
       qsort(pick_ns, (size_t)repeat, sizeof *pick_ns, cmp_double);
       double pick_med = pick_ns[repeat / 2];
       free(pick_ns);
-      if (picked != k * repeat) fprintf(stderr, "core_bench: %s N=%d: a decision found nothing\n", st, n);
-      printf("| %s | %d | %.0f | %.0f | %.0f | %.1f | %.0f |\n", st, n, med, min, 1e9 / med, build_ms,
-             pick_med);
+      if (picked != k * repeat)
+        fprintf(stderr, "core_bench: %s N=%d: a decision found nothing\n", st, n);
+      printf("| %s | %d | %.0f | %.0f | %.0f | %.1f | %.0f |\n", st, n, med, min, 1e9 / med,
+             build_ms, pick_med);
       if (ok != delivered)
         fprintf(stderr, "core_bench: %s N=%d: %llu of %llu answers were not 200; last: %s\n", st, n,
                 (unsigned long long)(delivered - ok), (unsigned long long)delivered, b.last_error);

@@ -94,7 +94,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_config(cfg);
   } else {
     if (cfg) __builtin_trap();
-    if (err.len == 0 || !strstr(err.data, ": ")) __builtin_trap();
+    /* "path: message", unless an api_key of the input spells a piece of
+     * that text across the ": " and was redacted there (found by this
+     * fuzzer: the key "l_name: expected a"). */
+    if (err.len == 0 || (!strstr(err.data, ": ") && !strstr(err.data, "[redacted]")))
+      __builtin_trap();
     check_text(sy_buf_cstr(&err));
   }
   sy_config_free(cfg);

@@ -9,9 +9,10 @@
  * on_response with a fuzzed status and header block, on_body with a canned
  * piece (JSON, SSE, errors) or raw bytes, on_end, on_error, a pending timer
  * fired (never before its time), the clock moved, cancel, the store gone or
- * back, and a failing allocation (the n-th from now, once or from then on)
- * for the next operation. Reports may name attempts the core already
- * finished or never had.
+ * back (with the router's copy of the store on for half the inputs, a
+ * return reported whole or as one fuzzed key), and a failing allocation (the n-th from now, once or
+ * from then on) for the next operation. Reports may name attempts the core already finished or
+ * never had.
  *
  * Checked: no deliver ever twice; none for a begin that returned
  * SY_ERR_NOMEM; timers with finite delays >= 0; nothing re-entered. At the
@@ -214,14 +215,14 @@ static double h_kv_add(void *u, const char *k, size_t kl, double d, sy_ms ttl) {
   return v;
 }
 
-static const sy_host HOST = {NULL,        h_now,   h_fetch_start, h_fetch_abort,
-                             h_timer_start, h_timer_cancel, h_deliver, h_chunk,
-                             h_emit,      h_kv_get, h_kv_put,     h_kv_add};
+static const sy_host HOST = {NULL,          h_now,          h_fetch_start, h_fetch_abort,
+                             h_timer_start, h_timer_cancel, h_deliver,     h_chunk,
+                             h_emit,        h_kv_get,       h_kv_put,      h_kv_add};
 
 /* ---- configs ---- */
 #define DEP(group, id, model, extra)                                                               \
   "{\"model_name\":\"" group "\",\"litellm_params\":{\"model\":\"" model "\","                     \
-  "\"api_base\":\"http://mock/" id "\",\"api_key\":\"sk-fz-" id "\"" extra "},"                   \
+  "\"api_base\":\"http://mock/" id "\",\"api_key\":\"sk-fz-" id "\"" extra "},"                    \
   "\"model_info\":{\"id\":\"" id "\"}}"
 
 static int config(in *s, char *out, size_t cap) {
@@ -229,66 +230,73 @@ static int config(in *s, char *out, size_t cap) {
   unsigned a = u8(s), b = u8(s), c = u8(s), d = u8(s), e = u8(s);
   switch (t) {
   case 0:
-    return snprintf(out, cap,
-                    "{\"model_list\":[" DEP("g", "a", "openai/m", ",\"order\":1") "," DEP(
-                        "g", "b", "openai/m", "") "," DEP("h", "c", "anthropic/c", "") "],"
+    return snprintf(
+        out, cap,
+        "{\"model_list\":[" DEP("g", "a", "openai/m", ",\"order\":1") "," DEP(
+            "g", "b", "openai/m", "") "," DEP("h", "c", "anthropic/c",
+                                              "") "],"
                                                   "\"router_settings\":{\"num_retries\":%u,"
                                                   "\"allowed_fails\":%u,\"cooldown_time\":%g,"
                                                   "\"timeout\":%g,\"stream_timeout\":%g,"
                                                   "\"hedging\":{\"delay\":%g},"
                                                   "\"fallbacks\":[{\"g\":[\"h\"]}]}}",
-                    a % 5, b % 4, c / 10.0, 0.5 + d, 0.1 + e / 20.0, 0.05 + a / 50.0);
+        a % 5, b % 4, c / 10.0, 0.5 + d, 0.1 + e / 20.0, 0.05 + a / 50.0);
   case 1:
-    return snprintf(out, cap,
-                    "{\"model_list\":[" DEP("g", "a", "azure/dep",
-                                            ",\"api_version\":\"2024-10-21\",\"rpm\":%u") "," DEP(
-                        "g", "b", "openai/m",
-                        ",\"max_input_tokens\":%u") "," DEP("big", "c", "openai/m", "") "],"
+    return snprintf(
+        out, cap,
+        "{\"model_list\":[" DEP("g", "a", "azure/dep", ",\"api_version\":\"2024-10-21\",\"rpm\":%u") "," DEP(
+            "g", "b", "openai/m",
+            ",\"max_input_tokens\":%u") "," DEP("big", "c", "openai/m",
+                                                "") "],"
                                                     "\"router_settings\":{\"routing_strategy\":"
                                                     "\"usage-based-routing-v2\","
                                                     "\"enable_pre_call_checks\":true,"
-                                                    "\"context_window_fallbacks\":[{\"g\":[\"big\"]}"
-                                                    "],\"retry_after_max\":%g,\"attempt_timeout\":%g,"
+                                                    "\"context_window_fallbacks\":[{\"g\":[\"big\"]"
+                                                    "}"
+                                                    "],\"retry_after_max\":%g,\"attempt_timeout\":%"
+                                                    "g,"
                                                     "\"max_fallbacks\":%u}}",
-                    1 + a % 5, 10 + b * 4, 0.1 + c / 20.0, 0.2 + d / 10.0, e % 3);
+        1 + a % 5, 10 + b * 4, 0.1 + c / 20.0, 0.2 + d / 10.0, e % 3);
   case 2:
-    return snprintf(out, cap,
-                    "{\"model_list\":[" DEP("g", "a", "openai/m", "") "," DEP(
-                        "g", "b", "openai/m", ",\"weight\":3") "," DEP("g", "c", "anthropic/c",
-                                                                       "") "],"
-                                                                           "\"router_settings\":{"
-                                                                           "\"routing_strategy\":"
-                                                                           "\"p2c-peak-ewma\","
-                                                                           "\"circuit_breaker\":{"
-                                                                           "\"consecutive_"
-                                                                           "failures\":%u,"
-                                                                           "\"open_time\":%g,"
-                                                                           "\"half_open_requests\":"
-                                                                           "%u,\"max_ejection_"
-                                                                           "percent\":%u,"
-                                                                           "\"panic_threshold\":%"
-                                                                           "u},\"retry_budget\":{"
-                                                                           "\"percent\":%u,\"min_"
-                                                                           "per_second\":%g},"
-                                                                           "\"adaptive_throttling\":"
-                                                                           "{\"min_requests\":%u},"
-                                                                           "\"hedging\":{"
-                                                                           "\"percentile\":90}}}",
-                    a % 4, 0.1 + b / 10.0, 1 + c % 3, d % 101, e % 101, a % 60, b / 100.0, c % 5);
+    return snprintf(
+        out, cap,
+        "{\"model_list\":[" DEP("g", "a", "openai/m", "") "," DEP(
+            "g", "b", "openai/m", ",\"weight\":3") "," DEP("g", "c", "anthropic/c",
+                                                           "") "],"
+                                                               "\"router_settings\":{"
+                                                               "\"routing_strategy\":"
+                                                               "\"p2c-peak-ewma\","
+                                                               "\"circuit_breaker\":{"
+                                                               "\"consecutive_"
+                                                               "failures\":%u,"
+                                                               "\"open_time\":%g,"
+                                                               "\"half_open_requests\":"
+                                                               "%u,\"max_ejection_"
+                                                               "percent\":%u,"
+                                                               "\"panic_threshold\":%"
+                                                               "u},\"retry_budget\":{"
+                                                               "\"percent\":%u,\"min_"
+                                                               "per_second\":%g},"
+                                                               "\"adaptive_throttling\":"
+                                                               "{\"min_requests\":%u},"
+                                                               "\"hedging\":{"
+                                                               "\"percentile\":90}}}",
+        a % 4, 0.1 + b / 10.0, 1 + c % 3, d % 101, e % 101, a % 60, b / 100.0, c % 5);
   default:
-    return snprintf(out, cap,
-                    "{\"model_list\":[" DEP("g", "a", "openai/m",
-                                            ",\"num_retries\":%u,\"timeout\":%g") "],"
-                                                                                  "\"router_settings"
-                                                                                  "\":{\"circuit_"
-                                                                                  "breaker\":false,"
-                                                                                  "\"retry_policy\":"
-                                                                                  "{\"RateLimitError"
-                                                                                  "Retries\":%u},"
-                                                                                  "\"backoff_initial"
-                                                                                  "\":%g,\"backoff_"
-                                                                                  "max\":%g}}",
-                    a % 4, 0.1 + b / 10.0, c % 4, 0.01 + d / 100.0, 0.1 + e / 10.0);
+    return snprintf(
+        out, cap,
+        "{\"model_list\":[" DEP("g", "a", "openai/m",
+                                ",\"num_retries\":%u,\"timeout\":%g") "],"
+                                                                      "\"router_settings"
+                                                                      "\":{\"circuit_"
+                                                                      "breaker\":false,"
+                                                                      "\"retry_policy\":"
+                                                                      "{\"RateLimitError"
+                                                                      "Retries\":%u},"
+                                                                      "\"backoff_initial"
+                                                                      "\":%g,\"backoff_"
+                                                                      "max\":%g}}",
+        a % 4, 0.1 + b / 10.0, c % 4, 0.01 + d / 100.0, 0.1 + e / 10.0);
   }
 }
 
@@ -299,7 +307,8 @@ static const char *const pieces[] = {
     "3,\"completion_tokens\":1,\"total_tokens\":4}}",
     "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n",
     "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n",
-    "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n",
+    "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: "
+    "[DONE]\n\n",
     "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\"}}\n\n",
     "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{"
     "\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\nevent: message_stop\ndata: {\"type\":"
@@ -342,9 +351,12 @@ static int body(in *s, char *out, size_t cap, int *embeddings) {
   if (f & 1) n += snprintf(out + n, cap - (size_t)n, ",\"stream\":true");
   if (f & 2) n += snprintf(out + n, cap - (size_t)n, ",\"num_retries\":%u", u8(s) % 6);
   if (f & 4) n += snprintf(out + n, cap - (size_t)n, ",\"timeout\":%g", 0.05 + u8(s) / 10.0);
-  if (f & 8) n += snprintf(out + n, cap - (size_t)n, ",\"fallbacks\":[\"h\",{\"api_key\":\"sk-fz-x\"}]");
+  if (f & 8)
+    n += snprintf(out + n, cap - (size_t)n, ",\"fallbacks\":[\"h\",{\"api_key\":\"sk-fz-x\"}]");
   if (f & 16) n += snprintf(out + n, cap - (size_t)n, ",\"disable_fallbacks\":true");
-  if (f & 32) n += snprintf(out + n, cap - (size_t)n, ",\"api_base\":\"http://mock/x\",\"api_key\":\"sk-fz-y\"");
+  if (f & 32)
+    n += snprintf(out + n, cap - (size_t)n,
+                  ",\"api_base\":\"http://mock/x\",\"api_key\":\"sk-fz-y\"");
   if (*embeddings)
     n += snprintf(out + n, cap - (size_t)n, ",\"input\":\"%s\"}", f & 64 ? "hello" : "");
   else if (f & 128) { /* a long prompt, for the window checks */
@@ -353,7 +365,8 @@ static int body(in *s, char *out, size_t cap, int *embeddings) {
       out[n++] = 'x';
     n += snprintf(out + n, cap - (size_t)n, "\"}]}");
   } else
-    n += snprintf(out + n, cap - (size_t)n, ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    n += snprintf(out + n, cap - (size_t)n,
+                  ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
   return n < (int)cap ? n : (int)cap - 1;
 }
 
@@ -399,6 +412,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check(sy_heap_bytes() == base, "a leak from a failed sy_router_new");
     return 0;
   }
+  /* Half the inputs run with the router's copy of the store (health.h). */
+  int watched = (flags & 4) != 0;
+  if (watched) sy_router_store_watched(r);
   for (int ops = 0; ops < 200 && s.n; ops++) {
     unsigned op = u8(&s);
     int fail = 0;
@@ -429,7 +445,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     case 2: {
       int32_t a = pick_attempt(&s);
       unsigned k = u8(&s);
-      int status = k < 240 ? statuses[k % (sizeof statuses / sizeof *statuses)] : (int)u16(&s) - 100;
+      int status =
+          k < 240 ? statuses[k % (sizeof statuses / sizeof *statuses)] : (int)u16(&s) - 100;
       size_t hl;
       const char *h;
       if (k & 1) {
@@ -496,12 +513,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         F.in_core = 0;
       }
       break;
-    case 9:
-      F.now += u16(&s);
-      break;
+    case 9: F.now += u16(&s); break;
     case 10:
       F.down = !F.down;
       trace("store %s", F.down ? "down" : "up");
+      if (watched && !F.down) { /* back: reported whole, or as one (fuzzed) key */
+        size_t kl;
+        const char *key = u8(&s) & 1 ? bytes(&s, &kl) : NULL;
+        trace("store changed: %.*s", key ? (int)kl : 3, key ? key : "all");
+        sy_router_store_changed(r, key, key ? kl : 0);
+      }
       break;
     default: { /* a mix: the answer to the last attempt, whole */
       if (!F.nattempts) break;

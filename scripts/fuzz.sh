@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang-14, ASan+UBSan) and runs each from its
 # seed corpus: for $1 seconds (default 10) to explore, or, with
-# SY_FUZZ_RUNS=N, for exactly N inputs from a fixed seed: the same inputs on
-# every run, which is what the test command uses, so CI never fails on a
-# finding that a different machine's speed or luck happened to reach. New
-# inputs go to a scratch directory, not into the committed corpus.
+# SY_FUZZ_RUNS=N, for exactly N inputs from a fixed seed, which is what the
+# test command uses: a bounded stage of nearly the same inputs everywhere
+# (not exactly: libFuzzer lets the values it sees compared steer some
+# mutations, so two runs part after some thousands of inputs). A finding is
+# written to build/fuzz/crash-*; it goes, once fixed, into fuzz/corpus/ so
+# every later run replays it. New inputs go to a scratch directory, not into
+# the committed corpus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
