@@ -95,7 +95,9 @@ void sy_buf_putc(sy_buf *b, char c);
 void sy_buf_printf(sy_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A JSON string literal with quotes and escapes for |n| bytes at |s|. */
 void sy_buf_json_str(sy_buf *b, const char *s, size_t n);
-/* A JSON number: integers without a fraction, others with up to 17 digits. */
+/* A JSON number that reads back as |v| exactly: integers without a
+ * fraction, fractions of up to 12 decimals as such (0.1), others with 17
+ * significant digits; NaN and infinities as null. */
 void sy_buf_json_num(sy_buf *b, double v);
 /* A decimal integer. */
 void sy_buf_int(sy_buf *b, int64_t v);

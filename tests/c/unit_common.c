@@ -1,5 +1,7 @@
 /* unit_common.c: the allocator's accounting and failure injection, sy_buf,
  * JSON escaping, the PRNG. */
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sy.h"
@@ -49,6 +51,37 @@ static void test_buf(void) {
   sy_buf_putc(&b, ' ');
   sy_buf_json_num(&b, 0.0 / 0.0);
   T_EQ_STR(sy_buf_cstr(&b), "42 0.5 null");
+  /* Fractions as written, and every number reads back bit for bit. */
+  const double exact[] = {0.1, -0.25, 0.013, 1.5e-7, -0.000001, 1e-12, 123.456};
+  const char *spelled[] = {"0.1",       "-0.25",          "0.013",  "0.00000015",
+                           "-0.000001", "0.000000000001", "123.456"};
+  for (size_t i = 0; i < sizeof exact / sizeof *exact; i++) {
+    sy_buf_reset(&b);
+    sy_buf_json_num(&b, exact[i]);
+    T_EQ_STR(sy_buf_cstr(&b), spelled[i]);
+  }
+  uint64_t x = 0x9e3779b97f4a7c15u;
+  int mismatches = 0;
+  for (int i = 0; i < 200000; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    double v; /* any bits, a short decimal, or a sum like 0.1 + 0.2 */
+    if (i % 3 == 0) {
+      memcpy(&v, &x, sizeof v);
+    } else if (i % 3 == 1) {
+      v = (double)(int64_t)(x % 20000001 - 10000000) / 1e6;
+    } else {
+      v = (double)(x % 100000) / 1e5 + (double)(x >> 40) / 1e3;
+    }
+    sy_buf_reset(&b);
+    sy_buf_json_num(&b, v);
+    char *end;
+    double back = strtod(sy_buf_cstr(&b), &end);
+    if (v == v && v <= 1e300 && v >= -1e300)
+      mismatches += (memcmp(&back, &v, sizeof v) != 0 && !(v == 0 && back == 0)) || *end;
+    else
+      mismatches += strcmp(sy_buf_cstr(&b), "null") != 0;
+  }
+  T_EQ_INT(mismatches, 0);
   /* A long printf takes the slow path. */
   sy_buf_reset(&b);
   char big[600];
