@@ -10,9 +10,9 @@
  * piece (JSON, SSE, errors) or raw bytes, on_end, on_error, a pending timer
  * fired (never before its time), the clock moved, cancel, the store gone or
  * back (with the router's copy of the store on for half the inputs, a
- * return reported whole or as one fuzzed key), and a failing allocation (the n-th from now, once or
- * from then on) for the next operation. Reports may name attempts the core already finished or
- * never had.
+ * return reported whole or as one fuzzed key), and a failing allocation
+ * (the n-th from now, once or from then on) for the next operation. Reports may name attempts the
+ * core already finished or never had.
  *
  * Checked: no deliver ever twice; none for a begin that returned
  * SY_ERR_NOMEM; timers with finite delays >= 0; nothing re-entered. At the
@@ -225,80 +225,76 @@ static const sy_host HOST = {NULL,          h_now,          h_fetch_start, h_fet
   "\"api_base\":\"http://mock/" id "\",\"api_key\":\"sk-fz-" id "\"" extra "},"                    \
   "\"model_info\":{\"id\":\"" id "\"}}"
 
+/* The templates are laid out by hand: clang-format would split the macros. */
+// clang-format off
 static int config(in *s, char *out, size_t cap) {
   unsigned t = u8(s) % 4;
   unsigned a = u8(s), b = u8(s), c = u8(s), d = u8(s), e = u8(s);
   switch (t) {
   case 0:
-    return snprintf(
-        out, cap,
-        "{\"model_list\":[" DEP("g", "a", "openai/m", ",\"order\":1") "," DEP(
-            "g", "b", "openai/m", "") "," DEP("h", "c", "anthropic/c",
-                                              "") "],"
+    return snprintf(out, cap,
+                    "{\"model_list\":[" DEP("g", "a", "openai/m", ",\"order\":1") "," DEP(
+                        "g", "b", "openai/m", "") "," DEP("h", "c", "anthropic/c", "") "],"
                                                   "\"router_settings\":{\"num_retries\":%u,"
                                                   "\"allowed_fails\":%u,\"cooldown_time\":%g,"
                                                   "\"timeout\":%g,\"stream_timeout\":%g,"
                                                   "\"hedging\":{\"delay\":%g},"
                                                   "\"fallbacks\":[{\"g\":[\"h\"]}]}}",
-        a % 5, b % 4, c / 10.0, 0.5 + d, 0.1 + e / 20.0, 0.05 + a / 50.0);
+                    a % 5, b % 4, c / 10.0, 0.5 + d, 0.1 + e / 20.0, 0.05 + a / 50.0);
   case 1:
-    return snprintf(
-        out, cap,
-        "{\"model_list\":[" DEP("g", "a", "azure/dep", ",\"api_version\":\"2024-10-21\",\"rpm\":%u") "," DEP(
-            "g", "b", "openai/m",
-            ",\"max_input_tokens\":%u") "," DEP("big", "c", "openai/m",
-                                                "") "],"
+    return snprintf(out, cap,
+                    "{\"model_list\":[" DEP("g", "a", "azure/dep",
+                                            ",\"api_version\":\"2024-10-21\",\"rpm\":%u") "," DEP(
+                        "g", "b", "openai/m",
+                        ",\"max_input_tokens\":%u") "," DEP("big", "c", "openai/m", "") "],"
                                                     "\"router_settings\":{\"routing_strategy\":"
                                                     "\"usage-based-routing-v2\","
                                                     "\"enable_pre_call_checks\":true,"
-                                                    "\"context_window_fallbacks\":[{\"g\":[\"big\"]"
-                                                    "}"
-                                                    "],\"retry_after_max\":%g,\"attempt_timeout\":%"
-                                                    "g,"
+                                                    "\"context_window_fallbacks\":[{\"g\":[\"big\"]}"
+                                                    "],\"retry_after_max\":%g,\"attempt_timeout\":%g,"
                                                     "\"max_fallbacks\":%u}}",
-        1 + a % 5, 10 + b * 4, 0.1 + c / 20.0, 0.2 + d / 10.0, e % 3);
+                    1 + a % 5, 10 + b * 4, 0.1 + c / 20.0, 0.2 + d / 10.0, e % 3);
   case 2:
-    return snprintf(
-        out, cap,
-        "{\"model_list\":[" DEP("g", "a", "openai/m", "") "," DEP(
-            "g", "b", "openai/m", ",\"weight\":3") "," DEP("g", "c", "anthropic/c",
-                                                           "") "],"
-                                                               "\"router_settings\":{"
-                                                               "\"routing_strategy\":"
-                                                               "\"p2c-peak-ewma\","
-                                                               "\"circuit_breaker\":{"
-                                                               "\"consecutive_"
-                                                               "failures\":%u,"
-                                                               "\"open_time\":%g,"
-                                                               "\"half_open_requests\":"
-                                                               "%u,\"max_ejection_"
-                                                               "percent\":%u,"
-                                                               "\"panic_threshold\":%"
-                                                               "u},\"retry_budget\":{"
-                                                               "\"percent\":%u,\"min_"
-                                                               "per_second\":%g},"
-                                                               "\"adaptive_throttling\":"
-                                                               "{\"min_requests\":%u},"
-                                                               "\"hedging\":{"
-                                                               "\"percentile\":90}}}",
-        a % 4, 0.1 + b / 10.0, 1 + c % 3, d % 101, e % 101, a % 60, b / 100.0, c % 5);
+    return snprintf(out, cap,
+                    "{\"model_list\":[" DEP("g", "a", "openai/m", "") "," DEP(
+                        "g", "b", "openai/m", ",\"weight\":3") "," DEP("g", "c", "anthropic/c",
+                                                                       "") "],"
+                                                                           "\"router_settings\":{"
+                                                                           "\"routing_strategy\":"
+                                                                           "\"p2c-peak-ewma\","
+                                                                           "\"circuit_breaker\":{"
+                                                                           "\"consecutive_"
+                                                                           "failures\":%u,"
+                                                                           "\"open_time\":%g,"
+                                                                           "\"half_open_requests\":"
+                                                                           "%u,\"max_ejection_"
+                                                                           "percent\":%u,"
+                                                                           "\"panic_threshold\":%"
+                                                                           "u},\"retry_budget\":{"
+                                                                           "\"percent\":%u,\"min_"
+                                                                           "per_second\":%g},"
+                                                                           "\"adaptive_throttling\":"
+                                                                           "{\"min_requests\":%u},"
+                                                                           "\"hedging\":{"
+                                                                           "\"percentile\":90}}}",
+                    a % 4, 0.1 + b / 10.0, 1 + c % 3, d % 101, e % 101, a % 60, b / 100.0, c % 5);
   default:
-    return snprintf(
-        out, cap,
-        "{\"model_list\":[" DEP("g", "a", "openai/m",
-                                ",\"num_retries\":%u,\"timeout\":%g") "],"
-                                                                      "\"router_settings"
-                                                                      "\":{\"circuit_"
-                                                                      "breaker\":false,"
-                                                                      "\"retry_policy\":"
-                                                                      "{\"RateLimitError"
-                                                                      "Retries\":%u},"
-                                                                      "\"backoff_initial"
-                                                                      "\":%g,\"backoff_"
-                                                                      "max\":%g}}",
-        a % 4, 0.1 + b / 10.0, c % 4, 0.01 + d / 100.0, 0.1 + e / 10.0);
+    return snprintf(out, cap,
+                    "{\"model_list\":[" DEP("g", "a", "openai/m",
+                                            ",\"num_retries\":%u,\"timeout\":%g") "],"
+                                                                                  "\"router_settings"
+                                                                                  "\":{\"circuit_"
+                                                                                  "breaker\":false,"
+                                                                                  "\"retry_policy\":"
+                                                                                  "{\"RateLimitError"
+                                                                                  "Retries\":%u},"
+                                                                                  "\"backoff_initial"
+                                                                                  "\":%g,\"backoff_"
+                                                                                  "max\":%g}}",
+                    a % 4, 0.1 + b / 10.0, c % 4, 0.01 + d / 100.0, 0.1 + e / 10.0);
   }
 }
+// clang-format on
 
 /* ---- bodies ---- */
 static const char *const pieces[] = {
