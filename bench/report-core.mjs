@@ -24,11 +24,16 @@ const by = (rows, field, filter = () => true) => {
   for (const r of rows) if (filter(r)) m.set(key(r.strategy, r.n), r.skipped ? 'skipped' : r[field]);
   return m;
 };
+const int = (v) => Math.round(v).toLocaleString('en-US');
+const core = (r) => r.mode === 'core';
 const cols = [
-  ['native ns/req', by(native, 'ns_per_request'), (v) => Math.round(v).toLocaleString('en-US')],
-  ['callgrind Ir/req', by(cg, 'ir_per_request'), (v) => Math.round(v).toLocaleString('en-US')],
-  ['wasm core µs/req', by(wasm, 'us_per_request', (r) => r.mode === 'core'), (v) => v.toFixed(2)],
+  ['native ns/req', by(native, 'ns_per_request'), int],
+  ['callgrind Ir/req', by(cg, 'ir_per_request'), int],
+  ['wasm core µs/req', by(wasm, 'us_per_request', core), (v) => v.toFixed(2)],
   ['wasm Router µs/req', by(wasm, 'us_per_request', (r) => r.mode === 'router'), (v) => v.toFixed(2)],
+  ['wasm core µs/attempt', by(wasm, 'us_per_attempt', core), (v) => v.toFixed(2)],
+  ['native ns/decision', by(native, 'ns_per_decision'), int],
+  ['wasm core µs/decision', by(wasm, 'us_per_decision', core), (v) => v.toFixed(2)],
 ];
 const strategies = [...new Set([...native, ...cg, ...wasm].map((r) => r.strategy))];
 const sizes = [...new Set([...native, ...cg, ...wasm].map((r) => r.n))].sort((a, b) => a - b);
