@@ -226,8 +226,10 @@ if (coreWasm) {
   }
   const strategies = [...new Set(rows.map((r) => r.strategy))];
   const palette = ['#2f80ed', '#e4572e', '#f3a712', '#29bf12', '#8338ec', '#52606d', '#ff006e', '#00a6a6'];
-  const lines = strategies.map((s, i) => ({ name: s, color: palette[i % palette.length], points: rows.filter((r) => r.strategy === s && r.mode === 'core').map((r) => [r.n, r.us_per_request]) })).filter((l) => l.points.length);
-  const decisions = strategies.map((s, i) => ({ name: s, color: palette[i % palette.length], points: rows.filter((r) => r.strategy === s && r.mode === 'core' && r.us_per_decision !== undefined).map((r) => [r.n, r.us_per_decision]) })).filter((l) => l.points.length);
+  // One line per strategy of the core mode's `field` against N.
+  const perStrategy = (field) => strategies.map((s, i) => ({ name: s, color: palette[i % palette.length], points: rows.filter((r) => r.strategy === s && r.mode === 'core' && r[field] !== undefined).map((r) => [r.n, r[field]]) })).filter((l) => l.points.length);
+  const lines = perStrategy('us_per_request');
+  const decisions = perStrategy('us_per_decision');
   if (lines.length) {
     const p = loglog('core-wasm.svg', 'Core in wasm: µs per routed request vs deployments in the group', lines, { xlabel: 'deployments in the group (N)', ylabel: 'µs per routed request (log)' });
     const q = decisions.length ? loglog('core-decision.svg', 'Core in wasm: µs per routing decision vs deployments in the group', decisions, { xlabel: 'deployments in the group (N)', ylabel: 'µs per decision (log)' }) : null;

@@ -60,15 +60,16 @@ static void test_buf(void) {
     sy_buf_json_num(&b, exact[i]);
     T_EQ_STR(sy_buf_cstr(&b), spelled[i]);
   }
-  uint64_t x = 0x9e3779b97f4a7c15u;
+  sy_rng rng;
+  sy_rng_seed(&rng, 7);
   int mismatches = 0;
   for (int i = 0; i < 200000; i++) {
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    uint64_t x = (uint64_t)sy_rng_next(&rng) << 32 | sy_rng_next(&rng);
     double v; /* any bits, a short decimal, or a sum like 0.1 + 0.2 */
     if (i % 3 == 0) {
       memcpy(&v, &x, sizeof v);
     } else if (i % 3 == 1) {
-      v = (double)(int64_t)(x % 20000001 - 10000000) / 1e6;
+      v = ((double)(x % 20000001) - 10000000) / 1e6;
     } else {
       v = (double)(x % 100000) / 1e5 + (double)(x >> 40) / 1e3;
     }
