@@ -577,11 +577,17 @@ static sy_ms copy_fresh(sy_kv_cache *c, const char *prefix, const char *id) {
   return s ? s->fresh_until : 0;
 }
 
-sy_breaker_state sy_health_look(const sy_host *h, sy_health_memo *m, const char *id, sy_ms now,
+sy_health_view sy_health_view_of(const sy_host *h, sy_ms now) {
+  return (sy_health_view){h, watched_copy(h), now, floor(now / SY_USAGE_WINDOW_MS) + 1};
+}
+
+sy_breaker_state sy_health_look(const sy_health_view *v, sy_health_memo *m, const char *id,
                                 bool breaker, sy_ms *until, int *times) {
-  sy_kv_cache *c = m ? watched_copy(h) : NULL;
+  sy_kv_cache *c = m ? v->copy : NULL;
+  sy_ms now = v->now;
   sy_health_memo once;
   if (!c || m->generation != c->generation || !(now < m->fresh_until)) {
+    const sy_host *h = v->host;
     m = m ? m : &once;
     m->cooling = sy_health_cooling_until(h, id, 0);
     m->open_until = 0;
@@ -607,17 +613,18 @@ sy_breaker_state sy_health_look(const sy_host *h, sy_health_memo *m, const char 
   return breaker_at(m->open_until, now, until);
 }
 
-double sy_health_usage_look(const sy_host *h, sy_health_memo *m, const char *id, sy_usage_kind kind,
-                            sy_ms now) {
-  sy_kv_cache *c = m ? watched_copy(h) : NULL;
-  if (!c) return sy_health_usage_of(h, id, kind, now);
+double sy_health_usage_look(const sy_health_view *v, sy_health_memo *m, const char *id,
+                            sy_usage_kind kind) {
+  sy_kv_cache *c = m ? v->copy : NULL;
+  if (!c) return sy_health_usage_of(v->host, id, kind, v->now);
   sy_kv_ref *ref = kind == SY_USAGE_RPM ? &m->rpm : kind == SY_USAGE_TPM ? &m->tpm : &m->inflight;
-  double window = kind == SY_USAGE_INFLIGHT ? 0 : floor(now / SY_USAGE_WINDOW_MS) + 1;
+  double window = kind == SY_USAGE_INFLIGHT ? 0 : v->window;
   const kv_copy *s = ref_slot(c, ref, window);
   if (!s) {
     char key[KEY_MAX];
-    s = ref_read(c, ref, key, usage_key_of(key, id, kind, now), window);
+    s = ref_read(c, ref, key, usage_key_of(key, id, kind, v->now), window);
   }
-  if (!s) return sy_health_usage_of(h, id, kind, now);
-  return s->num > 0 ? s->num : 0; /* as sy_health_usage_of clamps */
+  double n = !s ? sy_health_usage_of(v->host, id, kind, v->now) : s->num > 0 ? s->num : 0;
+  if (kind == SY_USAGE_TPM) m->tpm_read = n;
+  return n; /* clamped at 0 as sy_health_usage_of does */
 }

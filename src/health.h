@@ -178,19 +178,36 @@ typedef struct sy_health_memo {
   sy_ms open_until; /* the breaker record's deadline, 0: none or closed */
   int times;        /* its openings */
   sy_kv_ref rpm, tpm, inflight;
+  double tpm_read; /* the tpm count the last look returned: a usage-based pick
+                      reads it for the headroom, then scores with it */
 } sy_health_memo;
 
-/* Deployment |id|'s cooldown and breaker at |now|: the cooldown deadline
+typedef struct sy_kv_cache sy_kv_cache; /* below */
+
+/* What one pick reads its candidates through, worked out once for all of
+ * them: per candidate, finding the copy and the minute again was a fifth
+ * of a usage-based pick at 100 deployments. Borrows |host|; valid while
+ * the clock reads |now|. */
+typedef struct sy_health_view {
+  const sy_host *host;
+  sy_kv_cache *copy; /* the watched copy behind host; NULL: reads go to the store */
+  sy_ms now;
+  double window; /* the usage minute of now + 1, as sy_kv_ref keeps it */
+} sy_health_view;
+
+sy_health_view sy_health_view_of(const sy_host *h, sy_ms now);
+
+/* Deployment |id|'s cooldown and breaker at v->now: the cooldown deadline
  * in |until| when cooling (its breaker is then not looked at: CLOSED);
  * else, when |breaker|, sy_breaker_state_of's answer (|until| the open
- * deadline, |times|). Through |m| (may be NULL) when |h| is a watched
+ * deadline, |times|). Through |m| (may be NULL) when |v| has a watched
  * copy, from the store otherwise. */
-sy_breaker_state sy_health_look(const sy_host *h, sy_health_memo *m, const char *id, sy_ms now,
+sy_breaker_state sy_health_look(const sy_health_view *v, sy_health_memo *m, const char *id,
                                 bool breaker, sy_ms *until, int *times);
 
-/* sy_health_usage_of, through |m| (may be NULL) likewise. */
-double sy_health_usage_look(const sy_host *h, sy_health_memo *m, const char *id, sy_usage_kind kind,
-                            sy_ms now);
+/* sy_health_usage_of at v->now, through |m| (may be NULL) likewise. */
+double sy_health_usage_look(const sy_health_view *v, sy_health_memo *m, const char *id,
+                            sy_usage_kind kind);
 
 typedef struct sy_observed {
   double lat[SY_LATENCY_SAMPLES];  /* whole-answer latency, ms: the last samples */
@@ -251,8 +268,6 @@ bool sy_observed_exhausted(const sy_observed *o, double tokens, sy_ms now);
  * Without a watch nothing is kept: every read goes to the store, as
  * before, for stores that cannot report changes. */
 #define SY_KV_CACHE_MAX_AGE_MS 1000.0
-
-typedef struct sy_kv_cache sy_kv_cache;
 
 /* A copy in front of |store|'s kv calls, sized for |deployments|; NULL
  * when out of memory. |store| must outlive it. The caller owns it. */

@@ -41,8 +41,15 @@ static uint8_t tag_bits(const sy_deployment *d, const sy_pick_ctx *c) {
   return bits;
 }
 
-static sy_observed *observed(const sy_pick_ctx *c, const sy_deployment *d) {
-  return c->observed && d->index >= 0 ? &c->observed[d->index] : NULL;
+/* One pick under way: its context and the view of the store its reads go
+ * through, worked out once for the whole group. */
+typedef struct run {
+  const sy_pick_ctx *c;
+  sy_health_view view;
+} run;
+
+static sy_observed *observed(const run *r, const sy_deployment *d) {
+  return r->c->observed && d->index >= 0 ? &r->c->observed[d->index] : NULL;
 }
 
 /* A uniform index below |n| (n >= 1). */
@@ -62,122 +69,149 @@ static double weight_of(const sy_deployment *d, weight_basis basis) {
   }
 }
 
-/* Which weight applies among the candidates (cand[i] & CAND): `weight`
- * when any has one, else `rpm` when all have one, else `tpm` likewise. */
+/* Which weight applies among some candidates: `weight` when any has one,
+ * else `rpm` when all have one, else `tpm` likewise. */
+typedef struct bases {
+  int any_weight, all_rpm, all_tpm;
+} bases;
+
+static void bases_note(bases *b, const sy_deployment *d) {
+  b->any_weight |= d->weight > 0;
+  b->all_rpm &= d->rpm > 0;
+  b->all_tpm &= d->tpm > 0;
+}
+
+static weight_basis basis_in(const bases *b) {
+  return b->any_weight ? BY_WEIGHT : b->all_rpm ? BY_RPM : b->all_tpm ? BY_TPM : BY_UNIFORM;
+}
+
+/* The basis among the candidates (cand[i] & CAND). */
 static weight_basis basis_of(const sy_group *g, const uint8_t *cand) {
-  int any_weight = 0, all_rpm = 1, all_tpm = 1;
-  for (size_t i = 0; i < g->ndeps; i++) {
-    if (!(cand[i] & CAND)) continue;
-    any_weight |= g->deps[i]->weight > 0;
-    all_rpm &= g->deps[i]->rpm > 0;
-    all_tpm &= g->deps[i]->tpm > 0;
-  }
-  return any_weight ? BY_WEIGHT : all_rpm ? BY_RPM : all_tpm ? BY_TPM : BY_UNIFORM;
+  bases b = {0, 1, 1};
+  for (size_t i = 0; i < g->ndeps; i++)
+    if (cand[i] & CAND) bases_note(&b, g->deps[i]);
+  return basis_in(&b);
 }
 
 /* Slow start: the share of its weight a deployment back from a cooldown
  * or an open breaker has regained, 1 when it is not ramping. */
-static double ramp(const sy_deployment *d, const sy_pick_ctx *c) {
-  const sy_reliability *rel = &c->settings->rel;
-  const sy_observed *o = observed(c, d);
-  if (!rel->slow_start || !o || o->recovered_at <= 0 || c->now < o->recovered_at) return 1;
-  double t = (c->now - o->recovered_at) / rel->slow_start_ms;
+static double ramp(const sy_observed *o, const run *r) {
+  const sy_reliability *rel = &r->c->settings->rel;
+  sy_ms now = r->c->now;
+  if (!o || o->recovered_at <= 0 || now < o->recovered_at || !rel->slow_start) return 1;
+  double t = (now - o->recovered_at) / rel->slow_start_ms;
   if (t >= 1) return 1;
   return t > rel->slow_start_min_weight ? t : rel->slow_start_min_weight;
 }
 
-/* A weighted draw among the candidates but |skip| (-1: none). */
-static int weighted(const sy_group *g, const uint8_t *cand, weight_basis basis, int skip,
-                    const sy_pick_ctx *c) {
-  double total = 0;
-  for (size_t i = 0; i < g->ndeps; i++)
-    if ((cand[i] & CAND) && (int)i != skip)
-      total += weight_of(g->deps[i], basis) * ramp(g->deps[i], c);
-  double target = sy_rng_unit(c->rng) * total;
+static double share(const sy_deployment *d, weight_basis basis, const run *r) {
+  return weight_of(d, basis) * ramp(observed(r, d), r);
+}
+
+/* The candidate (but |skip|, -1: none) at |target| in [0, |total|) along
+ * the candidates' shares laid end to end. */
+static int weighted_at(const sy_group *g, const uint8_t *cand, weight_basis basis, int skip,
+                       double target, const run *r) {
   int pick = -1;
   for (size_t i = 0; i < g->ndeps; i++) {
     if (!(cand[i] & CAND) || (int)i == skip) continue;
     pick = (int)i; /* the last candidate absorbs rounding */
-    double w = weight_of(g->deps[i], basis) * ramp(g->deps[i], c);
+    double w = share(g->deps[i], basis, r);
     if (target < w) break;
     target -= w;
   }
   return pick;
 }
 
+/* A weighted draw among the candidates but |skip| (-1: none). */
+static int weighted(const sy_group *g, const uint8_t *cand, weight_basis basis, int skip,
+                    const run *r) {
+  double total = 0;
+  for (size_t i = 0; i < g->ndeps; i++)
+    if ((cand[i] & CAND) && (int)i != skip) total += share(g->deps[i], basis, r);
+  return weighted_at(g, cand, basis, skip, sy_rng_unit(r->c->rng) * total, r);
+}
+
 /* One of |d|'s usage counts, through its memo of the copy of the store. */
-static double usage(const sy_deployment *d, const sy_pick_ctx *c, sy_usage_kind kind) {
-  sy_observed *o = observed(c, d);
-  return sy_health_usage_look(c->host, o ? &o->memo : NULL, d->id, kind, c->now);
+static double usage(const sy_deployment *d, sy_observed *o, const run *r, sy_usage_kind kind) {
+  return sy_health_usage_look(&r->view, o ? &o->memo : NULL, d->id, kind);
 }
 
 /* The score a lowest-wins strategy gives deployment |d|. */
-static double score(const sy_deployment *d, const sy_pick_ctx *c) {
+static double score(const sy_deployment *d, const run *r) {
+  const sy_pick_ctx *c = r->c;
+  sy_observed *o = observed(r, d);
   switch (c->settings->strategy) {
-  case SY_STRATEGY_USAGE: return usage(d, c, SY_USAGE_TPM);
-  case SY_STRATEGY_LEAST_BUSY: return usage(d, c, SY_USAGE_INFLIGHT);
+  case SY_STRATEGY_USAGE: /* every candidate's headroom check read it (over_limit) */
+    return o && d->tpm > 0 ? o->memo.tpm_read : usage(d, o, r, SY_USAGE_TPM);
+  case SY_STRATEGY_LEAST_BUSY: return usage(d, o, r, SY_USAGE_INFLIGHT);
   case SY_STRATEGY_COST: {
     double cost = d->input_cost_per_token + d->output_cost_per_token;
     return cost > 0 ? cost : DBL_MAX; /* unknown prices come last */
   }
   case SY_STRATEGY_LATENCY: {
-    const sy_observed *o = observed(c, d);
     double m = o && c->stream ? sy_observed_mean(o, true) : -1;
     if (m < 0 && o) m = sy_observed_mean(o, false);
     return m < 0 ? 0 : m; /* never measured: try it */
   }
-  default: {
-    const sy_observed *o = observed(c, d);
-    return o ? sy_observed_ewma(o, c->now) * (o->outstanding + 1) : 0;
-  }
+  default: return o ? sy_observed_ewma(o, c->now) * (o->outstanding + 1) : 0;
   }
 }
 
-/* The lowest score, ties broken uniformly in one pass (a reservoir draw),
- * so each candidate's score (a store read for usage and least-busy) is
- * taken once. Latency-based takes a second pass: what counts as a tie,
- * lowest * (1 + buffer), is known only once the lowest is. */
-static int lowest(const sy_group *g, const uint8_t *cand, const sy_pick_ctx *c) {
+/* The lowest score, ties broken uniformly: counted in the first pass,
+ * then one draw picks the k-th of them, found from the first one on. (A
+ * draw per tie, as a reservoir does, was a sixth of a usage-based pick
+ * at 100 deployments, where ties are the rule.) Latency-based takes its
+ * own second pass: what counts as a tie, lowest * (1 + buffer), is known
+ * only once the lowest is. */
+static int lowest(const sy_group *g, const uint8_t *cand, const run *r) {
+  const sy_pick_ctx *c = r->c;
   double best = DBL_MAX;
   int pick = -1;
   size_t ties = 0;
   for (size_t i = 0; i < g->ndeps; i++) {
     if (!(cand[i] & CAND)) continue;
-    double s = score(g->deps[i], c);
+    double s = score(g->deps[i], r);
     if (pick < 0 || s < best) {
       best = s;
       pick = (int)i;
       ties = 1;
-    } else if (s == best && draw(c->rng, ++ties) == 0) {
-      pick = (int)i;
+    } else if (s == best) {
+      ties++;
     }
   }
   double buffer = c->settings->lowest_latency_buffer;
-  if (c->settings->strategy != SY_STRATEGY_LATENCY || !(buffer > 0)) return pick;
-  double limit = best * (1 + buffer);
-  ties = 0;
-  for (size_t i = 0; i < g->ndeps; i++)
-    if ((cand[i] & CAND) && score(g->deps[i], c) <= limit && draw(c->rng, ++ties) == 0)
-      pick = (int)i;
-  return pick;
+  if (c->settings->strategy == SY_STRATEGY_LATENCY && buffer > 0) {
+    double limit = best * (1 + buffer);
+    ties = 0;
+    for (size_t i = 0; i < g->ndeps; i++)
+      if ((cand[i] & CAND) && score(g->deps[i], r) <= limit && draw(c->rng, ++ties) == 0)
+        pick = (int)i;
+    return pick;
+  }
+  if (ties < 2) return pick;
+  size_t k = draw(c->rng, ties);
+  for (size_t i = (size_t)pick; i < g->ndeps; i++)
+    if ((cand[i] & CAND) && score(g->deps[i], r) == best && k-- == 0) return (int)i;
+  return pick; /* not reached: the scores do not change within a pick */
 }
 
 /* Power of two choices: two distinct candidates drawn by weight (so
  * `weight`, `rpm` and `tpm` keep their say, as in simple-shuffle), the
  * cheaper wins; a tie goes to the first drawn, so equal costs split traffic
  * by weight. */
-static int two_choices(const sy_group *g, const uint8_t *cand, size_t n, const sy_pick_ctx *c) {
+static int two_choices(const sy_group *g, const uint8_t *cand, size_t n, const run *r) {
   weight_basis basis = basis_of(g, cand);
-  int a = weighted(g, cand, basis, -1, c);
+  int a = weighted(g, cand, basis, -1, r);
   if (n < 2) return a;
-  int b = weighted(g, cand, basis, a, c);
-  return score(g->deps[b], c) < score(g->deps[a], c) ? b : a;
+  int b = weighted(g, cand, basis, a, r);
+  return score(g->deps[b], r) < score(g->deps[a], r) ? b : a;
 }
 
 /* Would one more request of |tokens| go over |d|'s rpm or tpm this minute? */
-static int over_limit(const sy_deployment *d, const sy_pick_ctx *c) {
-  if (d->rpm > 0 && usage(d, c, SY_USAGE_RPM) + 1 > d->rpm) return 1;
-  return d->tpm > 0 && usage(d, c, SY_USAGE_TPM) + c->prompt_tokens > d->tpm;
+static int over_limit(const sy_deployment *d, sy_observed *o, const run *r) {
+  if (d->rpm > 0 && usage(d, o, r, SY_USAGE_RPM) + 1 > d->rpm) return 1;
+  return d->tpm > 0 && usage(d, o, r, SY_USAGE_TPM) + r->c->prompt_tokens > d->tpm;
 }
 
 /* What pass 2 learns of the group. */
@@ -185,24 +219,41 @@ typedef struct tally {
   size_t kept, hinted, too_small, throttled;
   int tier_clear, tier_all; /* the best tier without the hinted ones, and with them */
   int tiers_differ;         /* kept ones are of more than one tier */
+  /* simple-shuffle's draw over every kept one, summed as they are kept
+   * (in index order, as weighted() would), so the draw scans the group
+   * once more instead of three times; in_order is cleared when a kept
+   * one came out of order (panic). */
+  int shuffle, in_order;
+  bases seen;
+  double sums[4]; /* by weight_basis */
 } tally;
+
+/* Notes kept deployment |d| in simple-shuffle's sums. */
+static void tally_shares(tally *t, const sy_deployment *d, const sy_observed *o, const run *r) {
+  double k = ramp(o, r);
+  bases_note(&t->seen, d);
+  t->sums[BY_UNIFORM] += k; /* unrolled: a loop over the bases cost more in wasm */
+  t->sums[BY_WEIGHT] += weight_of(d, BY_WEIGHT) * k;
+  t->sums[BY_RPM] += weight_of(d, BY_RPM) * k;
+  t->sums[BY_TPM] += weight_of(d, BY_TPM) * k;
+}
 
 /* Pass 2 for deployment |i| (available, of the tags wanted): the pre-call
  * checks, throttling and the provider's hints; a kept one becomes a
  * candidate (CAND), which pass 3 undoes when its tier or a hint rules it out. */
-static void precall(const sy_group *g, size_t i, uint8_t *scratch, const sy_pick_ctx *c,
+static void precall(const sy_group *g, size_t i, sy_observed *o, uint8_t *scratch, const run *r,
                     int windows, int limits, tally *t) {
+  const sy_pick_ctx *c = r->c;
   const sy_deployment *d = g->deps[i];
   const sy_reliability *rel = &c->settings->rel;
   if (windows && d->max_input_tokens > 0 && c->prompt_tokens > d->max_input_tokens) {
     t->too_small++;
     return;
   }
-  if (limits && over_limit(d, c)) return;
-  const sy_observed *o = observed(c, d);
+  if (limits && over_limit(d, o, r)) return;
   /* Adaptive throttling: worth its four reads only after a 429 or
    * overload of this deployment in the last two minutes. */
-  if (rel->throttle && o && o->rejected_at > 0 &&
+  if (o && o->rejected_at > 0 && rel->throttle &&
       c->now - o->rejected_at < 2 * SY_USAGE_WINDOW_MS) {
     double p = sy_throttle_p(c->host, d->id, rel->throttle_k, rel->throttle_min_requests, c->now);
     if (p > 0 && sy_rng_unit(c->rng) < p) {
@@ -219,6 +270,7 @@ static void precall(const sy_group *g, size_t i, uint8_t *scratch, const sy_pick
   t->hinted += (size_t)hint;
   if (tr < t->tier_all) t->tier_all = tr;
   if (!hint && tr < t->tier_clear) t->tier_clear = tr;
+  if (t->shuffle) tally_shares(t, d, o, r);
 }
 
 sy_pick sy_select_pick(const sy_group *g, const uint8_t *exclude, uint8_t *scratch,
@@ -226,9 +278,11 @@ sy_pick sy_select_pick(const sy_group *g, const uint8_t *exclude, uint8_t *scrat
   const sy_settings *s = c->settings;
   sy_pick pick = {-1, 0, 0, SY_PICK_COOLING, 0};
   const sy_reliability *rel = &s->rel;
+  run r = {c, sy_health_view_of(c->host, c->now)};
   int tagging = s->enable_tag_filtering;
   int windows = s->enable_pre_call_checks, limits = windows || s->strategy == SY_STRATEGY_USAGE;
-  tally t = {0, 0, 0, 0, INT_MAX, INT_MAX, 0};
+  tally t = {0, 0,         0,           0, INT_MAX, INT_MAX, 0, s->strategy == SY_STRATEGY_SHUFFLE,
+             1, {0, 1, 1}, {0, 0, 0, 0}};
   /* Pass 1: available (not excluded, not cooling, breaker not open), and
    * the tag bits. A half-open breaker takes a probe while it has room.
    * Without tags, pass 2 runs in the same loop: every available one is
@@ -236,13 +290,13 @@ sy_pick sy_select_pick(const sy_group *g, const uint8_t *exclude, uint8_t *scrat
   size_t available = 0, opened = 0, matching = 0, defaults = 0;
   for (size_t i = 0; i < g->ndeps; i++) {
     const sy_deployment *d = g->deps[i];
-    sy_observed *o = observed(c, d);
+    sy_observed *o = observed(&r, d);
     scratch[i] = 0;
     if (exclude && exclude[i]) continue;
     sy_ms until;
     int times;
     sy_breaker_state st =
-        sy_health_look(c->host, o ? &o->memo : NULL, d->id, c->now, rel->breaker, &until, &times);
+        sy_health_look(&r.view, o ? &o->memo : NULL, d->id, rel->breaker, &until, &times);
     if (until > 0) {
       if (o && until > o->recovered_at) o->recovered_at = until; /* slow start from there */
       if (pick.earliest_end == 0 || until < pick.earliest_end) pick.earliest_end = until;
@@ -258,16 +312,17 @@ sy_pick sy_select_pick(const sy_group *g, const uint8_t *exclude, uint8_t *scrat
       continue; /* its probe is out: the rest wait for its answer */
     scratch[i] = AVAILABLE | tags | (st == SY_BREAKER_HALF_OPEN ? PROBE : 0);
     available++;
-    if (!tagging) precall(g, i, scratch, c, windows, limits, &t);
+    if (!tagging) precall(g, i, o, scratch, &r, windows, limits, &t);
   }
   /* Panic (Envoy): with too little of the group left, open breakers are
    * ignored rather than overloading the rest. Cooldowns are not: those
    * are a provider's own word (429) or LiteLLM's rule. */
   if (opened && available < rel->panic_percent / 100 * (double)(available + opened)) {
+    t.in_order = 0;
     for (size_t i = 0; i < g->ndeps; i++) {
       if (!(scratch[i] & OPEN)) continue;
       scratch[i] = (uint8_t)((scratch[i] & ~OPEN) | AVAILABLE);
-      if (!tagging) precall(g, i, scratch, c, windows, limits, &t);
+      if (!tagging) precall(g, i, observed(&r, g->deps[i]), scratch, &r, windows, limits, &t);
     }
     available += opened;
   }
@@ -283,9 +338,11 @@ sy_pick sy_select_pick(const sy_group *g, const uint8_t *exclude, uint8_t *scrat
       return pick;
     }
     need |= AVAILABLE;
-    /* Pass 2 over the wanted ones. */
+    /* Pass 2 over the wanted ones, in index order again. */
+    t.in_order = 1;
     for (size_t i = 0; i < g->ndeps; i++)
-      if ((scratch[i] & need) == need) precall(g, i, scratch, c, windows, limits, &t);
+      if ((scratch[i] & need) == need)
+        precall(g, i, observed(&r, g->deps[i]), scratch, &r, windows, limits, &t);
   }
   if (!t.kept) {
     pick.block = t.too_small && t.too_small == available ? SY_PICK_TOO_SMALL
@@ -298,6 +355,7 @@ sy_pick sy_select_pick(const sy_group *g, const uint8_t *exclude, uint8_t *scrat
   int use_hinted = t.hinted == t.kept, best = use_hinted ? t.tier_all : t.tier_clear;
   size_t n = t.kept;
   if (t.tiers_differ || (t.hinted && !use_hinted)) {
+    t.in_order = 0; /* the sums counted ones no longer candidates */
     n = 0;
     for (size_t i = 0; i < g->ndeps; i++) {
       if (!(scratch[i] & CAND)) continue;
@@ -309,9 +367,17 @@ sy_pick sy_select_pick(const sy_group *g, const uint8_t *exclude, uint8_t *scrat
   }
   pick.healthy = (int)n;
   switch (s->strategy) {
-  case SY_STRATEGY_SHUFFLE: pick.index = weighted(g, scratch, basis_of(g, scratch), -1, c); break;
-  case SY_STRATEGY_P2C: pick.index = two_choices(g, scratch, n, c); break;
-  default: pick.index = lowest(g, scratch, c); break;
+  case SY_STRATEGY_SHUFFLE:
+    if (t.in_order) {
+      weight_basis basis = basis_in(&t.seen);
+      double target = sy_rng_unit(c->rng) * t.sums[basis];
+      pick.index = weighted_at(g, scratch, basis, -1, target, &r);
+    } else {
+      pick.index = weighted(g, scratch, basis_of(g, scratch), -1, &r);
+    }
+    break;
+  case SY_STRATEGY_P2C: pick.index = two_choices(g, scratch, n, &r); break;
+  default: pick.index = lowest(g, scratch, &r); break;
   }
   pick.probe = pick.index >= 0 && (scratch[pick.index] & PROBE);
   return pick;

@@ -223,6 +223,13 @@ static void test_copy_bounded_and_oom_safe(void) {
   sim_free(&s);
 }
 
+/* A pick's view of |h| at |now|: one at a time, as a pick has it. */
+static const sy_health_view *at(const sy_host *h, sy_ms now) {
+  static sy_health_view v;
+  v = sy_health_view_of(h, now);
+  return &v;
+}
+
 static void test_memo_follows_changes(void) {
   sim s;
   sim_init(&s, 1000);
@@ -235,52 +242,52 @@ static void test_memo_follows_changes(void) {
   sy_health_memo m = {0};
   sy_ms until;
   int times;
-  T_EQ_INT(sy_health_look(h, &m, "d", s.now, true, &until, &times), SY_BREAKER_CLOSED);
+  T_EQ_INT(sy_health_look(at(h, s.now), &m, "d", true, &until, &times), SY_BREAKER_CLOSED);
   T_EQ_DBL(until, 0);
   int gets = c.gets;
-  sy_health_look(h, &m, "d", s.now, true, &until, &times);
+  sy_health_look(at(h, s.now), &m, "d", true, &until, &times);
   T_EQ_INT(c.gets, gets); /* answered by the memo */
   /* A peer's cooldown: unseen until reported, then seen at once. */
   peer_cools(&s, "sy:cd:d", "3000 server", 2000);
-  sy_health_look(h, &m, "d", s.now, true, &until, &times);
+  sy_health_look(at(h, s.now), &m, "d", true, &until, &times);
   T_EQ_DBL(until, 0);
   sy_kv_cache_changed(kc, "sy:cd:d", 7);
-  sy_health_look(h, &m, "d", s.now, true, &until, &times);
+  sy_health_look(at(h, s.now), &m, "d", true, &until, &times);
   T_EQ_DBL(until, 3000);
   /* Its own write of another deployment's breaker is seen too. */
   sy_health_memo e = {0};
-  T_EQ_INT(sy_health_look(h, &e, "e", s.now, true, &until, &times), SY_BREAKER_CLOSED);
+  T_EQ_INT(sy_health_look(at(h, s.now), &e, "e", true, &until, &times), SY_BREAKER_CLOSED);
   h->kv_put(h->user, "sy:ej:e", 7, "1500 2", 6, 60000);
-  T_EQ_INT(sy_health_look(h, &e, "e", s.now, true, &until, &times), SY_BREAKER_OPEN);
+  T_EQ_INT(sy_health_look(at(h, s.now), &e, "e", true, &until, &times), SY_BREAKER_OPEN);
   T_EQ_DBL(until, 1500);
   T_EQ_INT(times, 2);
   sim_advance(&s, 500);
   sy_kv_cache_tick(kc, s.now);
-  T_EQ_INT(sy_health_look(h, &e, "e", s.now, true, &until, &times), SY_BREAKER_HALF_OPEN);
+  T_EQ_INT(sy_health_look(at(h, s.now), &e, "e", true, &until, &times), SY_BREAKER_HALF_OPEN);
   /* Usage counters: the router's own adds keep the ref current. */
   sy_health_attempt_sent(h, "d", s.now);
-  T_EQ_DBL(sy_health_usage_look(h, &m, "d", SY_USAGE_RPM, s.now), 1);
+  T_EQ_DBL(sy_health_usage_look(at(h, s.now), &m, "d", SY_USAGE_RPM), 1);
   gets = c.gets;
   sy_health_attempt_sent(h, "d", s.now);
-  T_EQ_DBL(sy_health_usage_look(h, &m, "d", SY_USAGE_RPM, s.now), 2);
-  T_EQ_DBL(sy_health_usage_look(h, &m, "d", SY_USAGE_INFLIGHT, s.now), 2);
+  T_EQ_DBL(sy_health_usage_look(at(h, s.now), &m, "d", SY_USAGE_RPM), 2);
+  T_EQ_DBL(sy_health_usage_look(at(h, s.now), &m, "d", SY_USAGE_INFLIGHT), 2);
   T_EQ_INT(c.gets, gets);
   /* A peer's add, reported. */
   const char *key = "sy:if:d";
   s.host.kv_add(s.host.user, key, strlen(key), 5, 0);
   sy_kv_cache_changed(kc, key, strlen(key));
-  T_EQ_DBL(sy_health_usage_look(h, &m, "d", SY_USAGE_INFLIGHT, s.now), 7);
+  T_EQ_DBL(sy_health_usage_look(at(h, s.now), &m, "d", SY_USAGE_INFLIGHT), 7);
   /* A new minute is a new counter. */
   sim_advance(&s, 60000);
   sy_kv_cache_tick(kc, s.now);
-  T_EQ_DBL(sy_health_usage_look(h, &m, "d", SY_USAGE_RPM, s.now), 0);
+  T_EQ_DBL(sy_health_usage_look(at(h, s.now), &m, "d", SY_USAGE_RPM), 0);
   /* Unwatched, both read the store. */
   sy_kv_cache *plain = sy_kv_cache_new(&c.host, 2);
   sy_kv_cache_tick(plain, s.now);
   sy_health_memo p = {0};
   gets = c.gets;
-  sy_health_usage_look(sy_kv_cache_host(plain), &p, "d", SY_USAGE_INFLIGHT, s.now);
-  sy_health_usage_look(sy_kv_cache_host(plain), &p, "d", SY_USAGE_INFLIGHT, s.now);
+  sy_health_usage_look(at(sy_kv_cache_host(plain), s.now), &p, "d", SY_USAGE_INFLIGHT);
+  sy_health_usage_look(at(sy_kv_cache_host(plain), s.now), &p, "d", SY_USAGE_INFLIGHT);
   T_EQ_INT(c.gets, gets + 2);
   sy_kv_cache_free(plain);
   sy_kv_cache_free(kc);
