@@ -8,6 +8,12 @@
 
 #include "health.h"
 
+/* For the small helpers a pick calls once or twice per deployment: the
+ * wasm build is -Oz, which inlines next to nothing, and those calls were
+ * a third of a pick at 100 deployments (bench/); inlined, the module
+ * grows by about 1 kB. */
+#define PER_DEPLOYMENT static inline __attribute__((always_inline))
+
 /* scratch[i] bits, one byte per deployment of the group. */
 enum {
   AVAILABLE = 1, /* not excluded, not cooling */
@@ -21,7 +27,9 @@ enum {
 };
 
 /* The order tier of a deployment: unset sorts after every set order. */
-static int tier(const sy_deployment *d) { return d->order == SY_UNSET ? INT_MAX : d->order; }
+PER_DEPLOYMENT int tier(const sy_deployment *d) {
+  return d->order == SY_UNSET ? INT_MAX : d->order;
+}
 
 static int has_tag(const sy_deployment *d, const char *tag) {
   for (size_t i = 0; i < d->ntags; i++)
@@ -48,7 +56,7 @@ typedef struct run {
   sy_health_view view;
 } run;
 
-static sy_observed *observed(const run *r, const sy_deployment *d) {
+PER_DEPLOYMENT sy_observed *observed(const run *r, const sy_deployment *d) {
   return r->c->observed && d->index >= 0 ? &r->c->observed[d->index] : NULL;
 }
 
@@ -60,7 +68,7 @@ static size_t draw(sy_rng *rng, size_t n) {
 
 typedef enum { BY_UNIFORM, BY_WEIGHT, BY_RPM, BY_TPM } weight_basis;
 
-static double weight_of(const sy_deployment *d, weight_basis basis) {
+PER_DEPLOYMENT double weight_of(const sy_deployment *d, weight_basis basis) {
   switch (basis) {
   case BY_WEIGHT: return d->weight > 0 ? d->weight : 1;
   case BY_RPM: return d->rpm;
@@ -75,13 +83,13 @@ typedef struct bases {
   int any_weight, all_rpm, all_tpm;
 } bases;
 
-static void bases_note(bases *b, const sy_deployment *d) {
+PER_DEPLOYMENT void bases_note(bases *b, const sy_deployment *d) {
   b->any_weight |= d->weight > 0;
   b->all_rpm &= d->rpm > 0;
   b->all_tpm &= d->tpm > 0;
 }
 
-static weight_basis basis_in(const bases *b) {
+PER_DEPLOYMENT weight_basis basis_in(const bases *b) {
   return b->any_weight ? BY_WEIGHT : b->all_rpm ? BY_RPM : b->all_tpm ? BY_TPM : BY_UNIFORM;
 }
 
@@ -95,7 +103,7 @@ static weight_basis basis_of(const sy_group *g, const uint8_t *cand) {
 
 /* Slow start: the share of its weight a deployment back from a cooldown
  * or an open breaker has regained, 1 when it is not ramping. */
-static double ramp(const sy_observed *o, const run *r) {
+PER_DEPLOYMENT double ramp(const sy_observed *o, const run *r) {
   const sy_reliability *rel = &r->c->settings->rel;
   sy_ms now = r->c->now;
   if (!o || o->recovered_at <= 0 || now < o->recovered_at || !rel->slow_start) return 1;
@@ -104,7 +112,7 @@ static double ramp(const sy_observed *o, const run *r) {
   return t > rel->slow_start_min_weight ? t : rel->slow_start_min_weight;
 }
 
-static double share(const sy_deployment *d, weight_basis basis, const run *r) {
+PER_DEPLOYMENT double share(const sy_deployment *d, weight_basis basis, const run *r) {
   return weight_of(d, basis) * ramp(observed(r, d), r);
 }
 
@@ -133,12 +141,13 @@ static int weighted(const sy_group *g, const uint8_t *cand, weight_basis basis, 
 }
 
 /* One of |d|'s usage counts, through its memo of the copy of the store. */
-static double usage(const sy_deployment *d, sy_observed *o, const run *r, sy_usage_kind kind) {
+PER_DEPLOYMENT double usage(const sy_deployment *d, sy_observed *o, const run *r,
+                            sy_usage_kind kind) {
   return sy_health_usage_look(&r->view, o ? &o->memo : NULL, d->id, kind);
 }
 
 /* The score a lowest-wins strategy gives deployment |d|. */
-static double score(const sy_deployment *d, const run *r) {
+PER_DEPLOYMENT double score(const sy_deployment *d, const run *r) {
   const sy_pick_ctx *c = r->c;
   sy_observed *o = observed(r, d);
   switch (c->settings->strategy) {
@@ -209,7 +218,7 @@ static int two_choices(const sy_group *g, const uint8_t *cand, size_t n, const r
 }
 
 /* Would one more request of |tokens| go over |d|'s rpm or tpm this minute? */
-static int over_limit(const sy_deployment *d, sy_observed *o, const run *r) {
+PER_DEPLOYMENT int over_limit(const sy_deployment *d, sy_observed *o, const run *r) {
   if (d->rpm > 0 && usage(d, o, r, SY_USAGE_RPM) + 1 > d->rpm) return 1;
   return d->tpm > 0 && usage(d, o, r, SY_USAGE_TPM) + r->c->prompt_tokens > d->tpm;
 }
@@ -229,7 +238,8 @@ typedef struct tally {
 } tally;
 
 /* Notes kept deployment |d| in simple-shuffle's sums. */
-static void tally_shares(tally *t, const sy_deployment *d, const sy_observed *o, const run *r) {
+PER_DEPLOYMENT void tally_shares(tally *t, const sy_deployment *d, const sy_observed *o,
+                                 const run *r) {
   double k = ramp(o, r);
   bases_note(&t->seen, d);
   t->sums[BY_UNIFORM] += k; /* unrolled: a loop over the bases cost more in wasm */
@@ -241,8 +251,8 @@ static void tally_shares(tally *t, const sy_deployment *d, const sy_observed *o,
 /* Pass 2 for deployment |i| (available, of the tags wanted): the pre-call
  * checks, throttling and the provider's hints; a kept one becomes a
  * candidate (CAND), which pass 3 undoes when its tier or a hint rules it out. */
-static void precall(const sy_group *g, size_t i, sy_observed *o, uint8_t *scratch, const run *r,
-                    int windows, int limits, tally *t) {
+PER_DEPLOYMENT void precall(const sy_group *g, size_t i, sy_observed *o, uint8_t *scratch,
+                            const run *r, int windows, int limits, tally *t) {
   const sy_pick_ctx *c = r->c;
   const sy_deployment *d = g->deps[i];
   const sy_reliability *rel = &c->settings->rel;
