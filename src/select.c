@@ -11,7 +11,7 @@
 /* For the small helpers a pick calls once or twice per deployment: the
  * wasm build is -Oz, which inlines next to nothing, and those calls were
  * a third of a pick at 100 deployments (bench/); inlined, the module
- * grows by about 1 kB. */
+ * grows by about 3 kB. */
 #define PER_DEPLOYMENT static inline __attribute__((always_inline))
 
 /* scratch[i] bits, one byte per deployment of the group. */

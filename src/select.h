@@ -89,9 +89,9 @@ typedef struct sy_pick_ctx {
 /* sy_select_pick chooses in |g|. |exclude| (may be NULL) has one byte per
  * deployment of |g|: nonzero excludes it. |scratch| is the caller's, at
  * least g->ndeps bytes. Cooldowns and usage are read through the host's kv
- * store: one read per deployment, up to four with a usage-based strategy
- * and limits (its cooldown, rpm and tpm for the headroom, tpm for the
- * choice); randomness comes from
+ * store: one read per deployment, up to three with a usage-based strategy
+ * and limits (its cooldown, rpm and tpm for the headroom; the choice uses
+ * that tpm again); randomness comes from
  * c->rng, so a seed replays the same picks. */
 sy_pick sy_select_pick(const sy_group *g, const uint8_t *exclude, uint8_t *scratch,
                        const sy_pick_ctx *c);
