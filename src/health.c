@@ -419,11 +419,20 @@ static kv_copy *copy_of(sy_kv_cache *c, const char *key, size_t kl) {
   return s->hash && s->fresh_until > c->now ? s : NULL;
 }
 
-/* Keeps |val| (|vl| bytes, -1: absent) as |key|'s value until |fresh_until|.
- * Out of memory or too long, the key is only marked stale: reads go to
- * the store, which is always right. */
+/* The number |val| (|vl| bytes, -1: absent) spells, 0 when none. */
+static double text_num(const char *val, int32_t vl) {
+  if (vl <= 0 || vl > CACHED_VALUE_MAX) return 0;
+  char text[CACHED_VALUE_MAX + 1];
+  memcpy(text, val, (size_t)vl);
+  text[vl] = '\0';
+  return strtod(text, NULL);
+}
+
+/* Keeps |val| (|vl| bytes, -1: absent), the number |num|, as |key|'s value
+ * until |fresh_until|. Out of memory or too long, the key is only marked
+ * stale: reads go to the store, which is always right. */
 static void copy_keep(sy_kv_cache *c, const char *key, size_t kl, const char *val, int32_t vl,
-                      sy_ms fresh_until) {
+                      double num, sy_ms fresh_until) {
   if (!c->watched || kl >= KEY_MAX) return;
   if (!c->slots && !(c->slots = sy_calloc(c->cap, sizeof *c->slots))) return;
   uint64_t h = key_hash(key, kl);
@@ -438,11 +447,14 @@ static void copy_keep(sy_kv_cache *c, const char *key, size_t kl, const char *va
     s->klen = (uint16_t)kl;
     s->version++;
   }
-  size_t n = vl > 0 ? (size_t)vl : 0;
   /* Room in steps of 16 bytes: a counter gaining a digit keeps its block,
-   * so the heap stays flat over a long run (bench/size-memory.mjs). */
-  size_t room = (n + 15) & ~(size_t)15;
-  char *bytes = vl <= CACHED_VALUE_MAX ? sy_realloc(s->bytes, kl + room) : NULL;
+   * so the heap stays flat over a long run (bench/size-memory.mjs), and
+   * most updates (a counter's next value) need no allocation at all. */
+  size_t n = vl > 0 ? (size_t)vl : 0, room = (n + 15) & ~(size_t)15;
+  size_t had = s->bytes ? ((size_t)(s->vlen > 0 ? s->vlen : 0) + 15) & ~(size_t)15 : 0;
+  char *bytes = vl > CACHED_VALUE_MAX     ? NULL
+                : s->bytes && had == room ? s->bytes
+                                          : sy_realloc(s->bytes, kl + room);
   if (!bytes) {
     s->fresh_until = 0;
     if (s->bytes) return;
@@ -450,15 +462,12 @@ static void copy_keep(sy_kv_cache *c, const char *key, size_t kl, const char *va
     c->used--;
     return;
   }
-  memcpy(bytes, key, kl);
+  if (!s->bytes) memcpy(bytes, key, kl); /* a realloc keeps it */
   if (n) memcpy(bytes + kl, val, n);
   s->bytes = bytes;
   s->vlen = (int16_t)vl;
   s->fresh_until = fresh_until;
-  char text[CACHED_VALUE_MAX + 1];
-  memcpy(text, val ? val : "", n);
-  text[n] = '\0';
-  s->num = strtod(text, NULL);
+  s->num = num;
 }
 
 /* How long an entry written or read now may answer: its TTL when the
@@ -476,7 +485,7 @@ static int32_t copy_get(void *u, const char *key, size_t kl, char *out, size_t c
     return s->vlen;
   }
   int32_t n = c->store->kv_get(c->store->user, key, kl, out, cap);
-  if (n < 0 || (size_t)n <= cap) copy_keep(c, key, kl, out, n, fresh_for(c, 0));
+  if (n < 0 || (size_t)n <= cap) copy_keep(c, key, kl, out, n, text_num(out, n), fresh_for(c, 0));
   return n;
 }
 
@@ -485,8 +494,8 @@ static void copy_put(void *u, const char *key, size_t kl, const char *val, size_
   sy_kv_cache *c = u;
   c->store->kv_put(c->store->user, key, kl, val, vl, ttl_ms);
   note_change(c, key, kl);
-  copy_keep(c, key, kl, val, vl <= CACHED_VALUE_MAX ? (int32_t)vl : CACHED_VALUE_MAX + 1,
-            fresh_for(c, ttl_ms));
+  int32_t kept = vl <= CACHED_VALUE_MAX ? (int32_t)vl : CACHED_VALUE_MAX + 1;
+  copy_keep(c, key, kl, val, kept, text_num(val, kept), fresh_for(c, ttl_ms));
 }
 
 static double copy_add(void *u, const char *key, size_t kl, double delta, sy_ms ttl_ms) {
@@ -502,7 +511,7 @@ static double copy_add(void *u, const char *key, size_t kl, double delta, sy_ms 
   const char *digits = window_text(text, sum, 1);
   int whole = sum >= 0 && sum < 1e15 && sum == floor(sum);
   copy_keep(c, key, kl, digits, whole ? (int32_t)(text + 23 - digits) : CACHED_VALUE_MAX + 1,
-            fresh);
+            whole ? sum : 0, fresh);
   return sum;
 }
 
