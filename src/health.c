@@ -590,24 +590,32 @@ sy_health_view sy_health_view_of(const sy_host *h, sy_ms now) {
   return (sy_health_view){h, watched_copy(h), now, floor(now / SY_USAGE_WINDOW_MS) + 1};
 }
 
+/* Reads |id|'s cooldown and breaker records into |m| (the memo, or a
+ * one-off one). Apart from sy_health_look for the reason usage_reread is. */
+static __attribute__((noinline)) void look_reread(const sy_health_view *v, sy_health_memo *m,
+                                                  const char *id, bool breaker) {
+  sy_kv_cache *c = v->copy;
+  m->cooling = sy_health_cooling_until(v->host, id, 0);
+  m->open_until = 0;
+  m->times = 0;
+  if (breaker) breaker_record(v->host, id, &m->open_until, &m->times);
+  m->generation = 0;
+  if (c) {
+    sy_ms f = copy_fresh(c, "sy:cd:", id), g = breaker ? copy_fresh(c, "sy:ej:", id) : f;
+    m->fresh_until = f < g ? f : g;
+    m->generation = c->generation;
+  }
+}
+
 sy_breaker_state sy_health_look(const sy_health_view *v, sy_health_memo *m, const char *id,
                                 bool breaker, sy_ms *until, int *times) {
-  sy_kv_cache *c = m ? v->copy : NULL;
   sy_ms now = v->now;
   sy_health_memo once;
-  if (!c || m->generation != c->generation || !(now < m->fresh_until)) {
-    const sy_host *h = v->host;
-    m = m ? m : &once;
-    m->cooling = sy_health_cooling_until(h, id, 0);
-    m->open_until = 0;
-    m->times = 0;
-    if (breaker) breaker_record(h, id, &m->open_until, &m->times);
-    m->generation = 0;
-    if (c) {
-      sy_ms f = copy_fresh(c, "sy:cd:", id), g = breaker ? copy_fresh(c, "sy:ej:", id) : f;
-      m->fresh_until = f < g ? f : g;
-      m->generation = c->generation;
-    }
+  if (!m || !v->copy) {
+    m = &once;
+    look_reread(&(sy_health_view){v->host, NULL, now, v->window}, m, id, breaker);
+  } else if (m->generation != v->copy->generation || !(now < m->fresh_until)) {
+    look_reread(v, m, id, breaker);
   }
   *times = 0;
   if (m->cooling > now) {
@@ -622,18 +630,30 @@ sy_breaker_state sy_health_look(const sy_health_view *v, sy_health_memo *m, cons
   return breaker_at(m->open_until, now, until);
 }
 
+/* sy_health_usage_look's count when |ref| is not current: built key, read
+ * through the copy. Apart, so the current case builds no key: in wasm a
+ * function with a key buffer moves the stack pointer on every call. */
+static __attribute__((noinline)) double usage_reread(const sy_health_view *v, sy_kv_ref *ref,
+                                                     const char *id, sy_usage_kind kind,
+                                                     double window) {
+  char key[KEY_MAX];
+  const kv_copy *s = ref_read(v->copy, ref, key, usage_key_of(key, id, kind, v->now), window);
+  if (!s) return sy_health_usage_of(v->host, id, kind, v->now);
+  return s->num > 0 ? s->num : 0;
+}
+
 double sy_health_usage_look(const sy_health_view *v, sy_health_memo *m, const char *id,
                             sy_usage_kind kind) {
-  sy_kv_cache *c = m ? v->copy : NULL;
-  if (!c) return sy_health_usage_of(v->host, id, kind, v->now);
-  sy_kv_ref *ref = kind == SY_USAGE_RPM ? &m->rpm : kind == SY_USAGE_TPM ? &m->tpm : &m->inflight;
-  double window = kind == SY_USAGE_INFLIGHT ? 0 : v->window;
-  const kv_copy *s = ref_slot(c, ref, window);
-  if (!s) {
-    char key[KEY_MAX];
-    s = ref_read(c, ref, key, usage_key_of(key, id, kind, v->now), window);
+  if (!m) return sy_health_usage_of(v->host, id, kind, v->now);
+  double n;
+  if (!v->copy) {
+    n = sy_health_usage_of(v->host, id, kind, v->now);
+  } else {
+    sy_kv_ref *ref = kind == SY_USAGE_RPM ? &m->rpm : kind == SY_USAGE_TPM ? &m->tpm : &m->inflight;
+    double window = kind == SY_USAGE_INFLIGHT ? 0 : v->window;
+    const kv_copy *s = ref_slot(v->copy, ref, window);
+    n = !s ? usage_reread(v, ref, id, kind, window) : s->num > 0 ? s->num : 0;
   }
-  double n = !s ? sy_health_usage_of(v->host, id, kind, v->now) : s->num > 0 ? s->num : 0;
   if (kind == SY_USAGE_TPM) m->tpm_read = n;
   return n; /* clamped at 0 as sy_health_usage_of does */
 }

@@ -151,6 +151,14 @@ static void test_usage_based(void) {
   f.c.prompt_tokens = 75;
   draw(&f, NULL, c);
   T_EQ_INT(c[0], 10000);
+  /* The choice follows the counts the headroom check read, pick by pick:
+   * a (100 tokens) beats c (160) until a's next 100. */
+  f.deps[2].tpm = 1000;
+  draw(&f, NULL, c);
+  T_EQ_INT(c[0], 10000);
+  use(&f, "a", 2, 50, 0);
+  draw(&f, NULL, c);
+  T_EQ_INT(c[2], 10000);
   /* rpm: one more request must fit (a has sent 2). */
   f.deps[0].rpm = 2;
   draw(&f, NULL, c);
