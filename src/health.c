@@ -654,6 +654,6 @@ double sy_health_usage_look(const sy_health_view *v, sy_health_memo *m, const ch
     const kv_copy *s = ref_slot(v->copy, ref, window);
     n = !s ? usage_reread(v, ref, id, kind, window) : s->num > 0 ? s->num : 0;
   }
-  if (kind == SY_USAGE_TPM) m->tpm_read = n;
+  m->counted[kind] = n;
   return n; /* clamped at 0 as sy_health_usage_of does */
 }

@@ -178,8 +178,8 @@ typedef struct sy_health_memo {
   sy_ms open_until; /* the breaker record's deadline, 0: none or closed */
   int times;        /* its openings */
   sy_kv_ref rpm, tpm, inflight;
-  double tpm_read; /* the tpm count the last look returned: a usage-based pick
-                      reads it for the headroom, then scores with it */
+  double counted[3]; /* by sy_usage_kind: what the last look of it returned, so a
+                        pick scores with the counts its checks already read */
 } sy_health_memo;
 
 typedef struct sy_kv_cache sy_kv_cache; /* below */

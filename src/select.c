@@ -152,7 +152,7 @@ PER_DEPLOYMENT double score(const sy_deployment *d, const run *r) {
   sy_observed *o = observed(r, d);
   switch (c->settings->strategy) {
   case SY_STRATEGY_USAGE: /* every candidate's headroom check read it (over_limit) */
-    return o && d->tpm > 0 ? o->memo.tpm_read : usage(d, o, r, SY_USAGE_TPM);
+    return o && d->tpm > 0 ? o->memo.counted[SY_USAGE_TPM] : usage(d, o, r, SY_USAGE_TPM);
   case SY_STRATEGY_LEAST_BUSY: return usage(d, o, r, SY_USAGE_INFLIGHT);
   case SY_STRATEGY_COST: {
     double cost = d->input_cost_per_token + d->output_cost_per_token;
@@ -165,6 +165,15 @@ PER_DEPLOYMENT double score(const sy_deployment *d, const run *r) {
   }
   default: return o ? sy_observed_ewma(o, c->now) * (o->outstanding + 1) : 0;
   }
+}
+
+/* score() again, within the same pick: the counts it read are in the memo. */
+PER_DEPLOYMENT double rescore(const sy_deployment *d, const run *r) {
+  const sy_observed *o = observed(r, d);
+  sy_strategy st = r->c->settings->strategy;
+  if (o && st == SY_STRATEGY_USAGE) return o->memo.counted[SY_USAGE_TPM];
+  if (o && st == SY_STRATEGY_LEAST_BUSY) return o->memo.counted[SY_USAGE_INFLIGHT];
+  return score(d, r);
 }
 
 /* The lowest score, ties broken uniformly: counted in the first pass,
@@ -201,7 +210,7 @@ static int lowest(const sy_group *g, const uint8_t *cand, const run *r) {
   if (ties < 2) return pick;
   size_t k = draw(c->rng, ties);
   for (size_t i = (size_t)pick; i < g->ndeps; i++)
-    if ((cand[i] & CAND) && score(g->deps[i], r) == best && k-- == 0) return (int)i;
+    if ((cand[i] & CAND) && rescore(g->deps[i], r) == best && k-- == 0) return (int)i;
   return pick; /* not reached: the scores do not change within a pick */
 }
 
