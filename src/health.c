@@ -174,6 +174,10 @@ void sy_observe_latency(sy_observed *o, double ms, sy_ms now, bool ttft) {
   ring[*next] = ms; /* the oldest sample goes: LiteLLM replaces its newest */
   *next = (*next + 1) % SY_LATENCY_SAMPLES;
   if (*n < SY_LATENCY_SAMPLES) (*n)++;
+  double sum = 0;
+  for (unsigned i = 0; i < *n; i++)
+    sum += ring[i];
+  *(ttft ? &o->ttft_mean : &o->lat_mean) = sum / *n;
   if (ttft) return;
   if (o->ewma_at == 0 && o->ewma_ms == 0) {
     o->ewma_ms = ms;
@@ -187,13 +191,8 @@ void sy_observe_latency(sy_observed *o, double ms, sy_ms now, bool ttft) {
 }
 
 double sy_observed_mean(const sy_observed *o, bool ttft) {
-  unsigned n = ttft ? o->nttft : o->nlat;
-  if (!n) return -1;
-  const double *ring = ttft ? o->ttft : o->lat;
-  double sum = 0;
-  for (unsigned i = 0; i < n; i++)
-    sum += ring[i];
-  return sum / n;
+  if (!(ttft ? o->nttft : o->nlat)) return -1;
+  return ttft ? o->ttft_mean : o->lat_mean;
 }
 
 double sy_observed_ewma(const sy_observed *o, sy_ms now) {

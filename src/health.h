@@ -213,9 +213,11 @@ typedef struct sy_observed {
   double lat[SY_LATENCY_SAMPLES];  /* whole-answer latency, ms: the last samples */
   double ttft[SY_LATENCY_SAMPLES]; /* streams: time to first token, ms */
   unsigned nlat, lat_next, nttft, ttft_next;
-  double ewma_ms;  /* peak EWMA of latency; 0 until a first sample */
-  sy_ms ewma_at;   /* when it was last updated */
-  int outstanding; /* attempts in flight from this instance */
+  double lat_mean, ttft_mean; /* of the samples, kept as they come: a latency-based
+                                 pick reads every candidate's, often twice */
+  double ewma_ms;             /* peak EWMA of latency; 0 until a first sample */
+  sy_ms ewma_at;              /* when it was last updated */
+  int outstanding;            /* attempts in flight from this instance */
   /* From the provider's x-ratelimit-* / anthropic-ratelimit-* headers: what
    * is left until the reset (absolute ms), minus what was sent since;
    * -1 when the provider did not say. */
