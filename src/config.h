@@ -51,29 +51,31 @@ typedef enum sy_provider_kind {
 /* One deployment: a model at a provider, with a key, as one model_list
  * entry describes it. All strings are owned by the config. */
 typedef struct sy_deployment {
-  char *id;    /* model_info.id, else a hash of group + params */
+  /* First what a pick reads of every candidate, together (select.c): at
+   * 1000 deployments a pick's cost is mostly a cache miss per line. */
+  char *id;                /* model_info.id, else a hash of group + params */
+  int index;               /* position in model_list */
+  int order;               /* lower is preferred; SY_UNSET when not given */
+  double rpm, tpm;         /* per minute; 0 = unlimited */
+  double weight;           /* 0 = unset */
+  double max_input_tokens; /* 0 = unknown */
+  double input_cost_per_token, output_cost_per_token; /* 0 = unknown */
+  char **tags;
+  size_t ntags;
   char *group; /* model_name */
   char *model; /* litellm_params.model as written ("azure/gpt4-eu") */
   sy_provider_kind provider;
-  char *upstream_model;    /* model after the provider prefix */
-  char *api_base;          /* NULL: the provider's default */
-  char *api_key;           /* secret: never printed, logged or emitted */
-  char *api_version;       /* Azure's api-version, NULL: provider default */
-  char *extra_params;      /* other litellm_params as a JSON object text, merged
-                              into every upstream body; NULL when none */
-  double rpm, tpm;         /* per minute; 0 = unlimited */
-  double weight;           /* 0 = unset */
-  int order;               /* lower is preferred; SY_UNSET when not given */
-  sy_ms timeout_ms;        /* per-attempt timeout; SY_UNSET: router's */
-  sy_ms stream_timeout_ms; /* first-token timeout; SY_UNSET: router's */
-  int num_retries;         /* SY_UNSET: router's */
-  sy_ms cooldown_ms;       /* SY_UNSET: router's; 0 disables cooling it */
-  double max_input_tokens; /* 0 = unknown */
-  double input_cost_per_token, output_cost_per_token; /* 0 = unknown */
-  int retry_policy[SY_CLASS_COUNT];                   /* retries per class; SY_UNSET = router's */
-  char **tags;
-  size_t ntags;
-  int index; /* position in model_list */
+  char *upstream_model;             /* model after the provider prefix */
+  char *api_base;                   /* NULL: the provider's default */
+  char *api_key;                    /* secret: never printed, logged or emitted */
+  char *api_version;                /* Azure's api-version, NULL: provider default */
+  char *extra_params;               /* other litellm_params as a JSON object text, merged
+                                       into every upstream body; NULL when none */
+  sy_ms timeout_ms;                 /* per-attempt timeout; SY_UNSET: router's */
+  sy_ms stream_timeout_ms;          /* first-token timeout; SY_UNSET: router's */
+  int num_retries;                  /* SY_UNSET: router's */
+  sy_ms cooldown_ms;                /* SY_UNSET: router's; 0 disables cooling it */
+  int retry_policy[SY_CLASS_COUNT]; /* retries per class; SY_UNSET = router's */
 } sy_deployment;
 
 /* The deployments sharing one model_name, in model_list order. */

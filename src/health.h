@@ -173,13 +173,13 @@ typedef struct sy_kv_ref {
  * refs to their slots, which the router's own writes keep current. */
 typedef struct sy_health_memo {
   uint32_t generation; /* the copy's count of those changes when read; 0: never read */
+  int times;           /* its openings */
   sy_ms fresh_until;
-  sy_ms cooling;    /* the cooldown's deadline, 0: none (maybe past: compared at each look) */
-  sy_ms open_until; /* the breaker record's deadline, 0: none or closed */
-  int times;        /* its openings */
-  sy_kv_ref rpm, tpm, inflight;
+  sy_ms cooling;     /* the cooldown's deadline, 0: none (maybe past: compared at each look) */
+  sy_ms open_until;  /* the breaker record's deadline, 0: none or closed */
   double counted[3]; /* by sy_usage_kind: what the last look of it returned, so a
                         pick scores with the counts its checks already read */
+  sy_kv_ref rpm, tpm, inflight;
 } sy_health_memo;
 
 typedef struct sy_kv_cache sy_kv_cache; /* below */
@@ -210,22 +210,24 @@ double sy_health_usage_look(const sy_health_view *v, sy_health_memo *m, const ch
                             sy_usage_kind kind);
 
 typedef struct sy_observed {
-  double lat[SY_LATENCY_SAMPLES];  /* whole-answer latency, ms: the last samples */
-  double ttft[SY_LATENCY_SAMPLES]; /* streams: time to first token, ms */
-  unsigned nlat, lat_next, nttft, ttft_next;
-  double lat_mean, ttft_mean; /* of the samples, kept as they come: a latency-based
-                                 pick reads every candidate's, often twice */
-  double ewma_ms;             /* peak EWMA of latency; 0 until a first sample */
-  sy_ms ewma_at;              /* when it was last updated */
-  int outstanding;            /* attempts in flight from this instance */
+  /* First what a pick reads of every candidate, together: at 1000
+   * deployments a pick's cost is mostly cache misses, one per line. */
+  sy_ms rejected_at;  /* its last 429 or overload: throttling is worth computing */
+  sy_ms recovered_at; /* when its last cooldown or open breaker ended: slow start */
   /* From the provider's x-ratelimit-* / anthropic-ratelimit-* headers: what
    * is left until the reset (absolute ms), minus what was sent since;
    * -1 when the provider did not say. */
   double rl_requests, rl_tokens;
-  sy_ms rl_requests_reset, rl_tokens_reset;
-  sy_ms rejected_at;   /* its last 429 or overload: throttling is worth computing */
-  sy_ms recovered_at;  /* when its last cooldown or open breaker ended: slow start */
   sy_health_memo memo; /* what a pick last read of it through the copy of the store */
+  sy_ms rl_requests_reset, rl_tokens_reset;
+  double lat_mean, ttft_mean; /* of the samples, kept as they come: a latency-based
+                                 pick reads every candidate's, often twice */
+  unsigned nlat, lat_next, nttft, ttft_next;
+  double ewma_ms;                  /* peak EWMA of latency; 0 until a first sample */
+  sy_ms ewma_at;                   /* when it was last updated */
+  int outstanding;                 /* attempts in flight from this instance */
+  double lat[SY_LATENCY_SAMPLES];  /* whole-answer latency, ms: the last samples */
+  double ttft[SY_LATENCY_SAMPLES]; /* streams: time to first token, ms */
 } sy_observed;
 
 void sy_observed_init(sy_observed *o);
