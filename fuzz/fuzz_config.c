@@ -6,7 +6,11 @@
  * one depends on the input): the verdict is then the same or SY_ERR_NOMEM,
  * and memory still returns to its baseline. Both checks hold the parser's
  * JSON check (which tells bad bytes from a failed allocation inside cJSON)
- * to accept exactly what cJSON accepts. */
+ * to accept exactly what cJSON accepts. Any JSON input is also written back
+ * by sy_buf_json_value (the upstream bodies' writer), which must parse as
+ * the same values, numbers bit for bit, or, with an allocation failing,
+ * say so. */
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -70,6 +74,39 @@ static void check_config(const sy_config *cfg) {
   }
 }
 
+/* Whether |b| (parsed from what sy_buf_json_value wrote of |a|) holds the
+ * same values in the same order; JSON has no NaN or infinity: null. */
+static int same_json(const cJSON *a, const cJSON *b) {
+  if (cJSON_IsNumber(a) && !isfinite(a->valuedouble)) return cJSON_IsNull(b);
+  if (!b || (a->type & 0xff) != (b->type & 0xff)) return 0;
+  if (cJSON_IsNumber(a)) return !memcmp(&a->valuedouble, &b->valuedouble, sizeof(double));
+  if (cJSON_IsString(a)) return !strcmp(a->valuestring, b->valuestring);
+  const cJSON *x = a->child, *y = b->child;
+  for (; x && y; x = x->next, y = y->next)
+    if ((cJSON_IsObject(a) && strcmp(x->string, y->string)) || !same_json(x, y)) return 0;
+  return !x && !y;
+}
+
+/* Writes |input| back, then again with allocation |fail_at| and all after
+ * it failing: the same bytes, or a buffer that says it ran out. */
+static void check_writer(const cJSON *input, unsigned fail_at) {
+  sy_buf out, again;
+  sy_buf_init(&out);
+  sy_buf_init(&again);
+  sy_buf_json_value(&out, input);
+  cJSON *back = cJSON_ParseWithLength(out.data, out.len);
+  if (out.oom || !same_json(input, back)) __builtin_trap();
+  cJSON_Delete(back);
+  sy_alloc_fail_at(fail_at, 1);
+  sy_buf_json_value(&again, input);
+  sy_alloc_fail_at(0, 0);
+  if (again.oom ? *sy_buf_cstr(&again) != '\0'
+                : again.len != out.len || memcmp(again.data, out.data, out.len))
+    __builtin_trap();
+  sy_buf_free(&out);
+  sy_buf_free(&again);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static int hooked;
   if (!hooked) {
@@ -79,6 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   size_t base = sy_heap_bytes();
   cJSON *input = cJSON_ParseWithLength((const char *)data, size);
+  if (input) check_writer(input, 1 + (unsigned)(size % 4));
   find_secrets(input);
   bad_message = 0;
 

@@ -26,12 +26,13 @@
 typedef struct sy_target {
   sy_provider_kind provider;
   const char *upstream_model;
-  const char *api_base;     /* NULL: provider default */
-  const char *api_key;      /* NULL: no auth header */
-  const char *api_version;  /* Azure; NULL: default */
-  const char *extra_params; /* JSON object text merged under the request's
-                               own params (the request wins); may be NULL */
-  int embeddings;           /* an embeddings request, not a chat one */
+  const char *api_base;      /* NULL: provider default */
+  const char *api_key;       /* NULL: no auth header */
+  const char *api_version;   /* Azure; NULL: default */
+  const cJSON *extra_params; /* object merged under the request's own params
+                                (the request wins); may be NULL. Parsed once
+                                per deployment by its owner, not per call */
+  int embeddings;            /* an embeddings request, not a chat one */
 } sy_target;
 
 /* sy_provider_build_request writes the upstream request for |target|:
@@ -43,7 +44,9 @@ typedef struct sy_target {
  * With |target->embeddings| it builds the provider's embeddings call
  * (OpenAI and Azure only: Anthropic has no embeddings API).
  * Returns 0, SY_ERR_INVALID (request without messages, messages the
- * provider cannot express, embeddings from Anthropic) or SY_ERR_NOMEM. Buffers are appended to. */
+ * provider cannot express, embeddings from Anthropic; nothing written) or
+ * SY_ERR_NOMEM (the buffers may hold part of the request). Buffers are
+ * appended to; |target|'s strings and object are borrowed for the call. */
 int sy_provider_build_request(const sy_target *target, const cJSON *request, int stream,
                               sy_buf *head, sy_buf *body);
 

@@ -64,7 +64,7 @@ struct request {
   sy_ms started, deadline;
   char *first_group;       /* the group asked for, by name */
   const sy_group *group;   /* the group being tried now */
-  uint8_t *tried, *banned; /* per deployment of |group| */
+  uint8_t *tried, *banned; /* per deployment of |group|; one block, at |tried| */
   int attempts, retries, hops;
   uint32_t req_fb_used; /* bit i: request fallback i was entered */
   char **visited;       /* config groups entered, first_group included */
@@ -112,6 +112,8 @@ struct sy_router {
   sy_buf ev;             /* event being built */
   sy_buf head, body;     /* upstream request being built */
   sy_observed *observed; /* per config deployment: latency, provider hints */
+  cJSON **extra;         /* per config deployment: its extra_params parsed at
+                            creation (NULL when none), not once per attempt */
   sy_kv_cache *cache;    /* the copy of the store's keys (health.h) */
   const sy_host *store;  /* the health functions' host: kv through |cache| */
 };
@@ -197,31 +199,31 @@ static sy_buf *ev_begin(sy_router *r, sy_ms now, const char *type, int32_t req) 
   sy_buf_json_num(b, now);
   sy_buf_puts(b, ",\"type\":\"");
   sy_buf_puts(b, type);
-  sy_buf_putc(b, '"');
   if (req) {
-    sy_buf_puts(b, ",\"req\":");
+    sy_buf_puts(b, "\",\"req\":");
     sy_buf_int(b, req);
+  } else {
+    sy_buf_putc(b, '"');
   }
   return b;
 }
 
-/* ,"<key>": */
-static void ev_key(sy_buf *b, const char *key) {
-  sy_buf_puts(b, ",\"");
-  sy_buf_puts(b, key);
-  sy_buf_puts(b, "\":");
-}
+/* ,"<key>": for a literal |key|, joined at compile time: a member's start
+ * is then one append, not three. */
+#define EV_KEY(key) ",\"" key "\":"
 
+/* Member |key| (an EV_KEY) with the string |val|, or null. */
 static void ev_str(sy_buf *b, const char *key, const char *val) {
-  ev_key(b, key);
+  sy_buf_puts(b, key);
   if (val)
     sy_buf_json_str(b, val, strlen(val));
   else
     sy_buf_puts(b, "null");
 }
 
+/* Member |key| (an EV_KEY) with the number |val|. */
 static void ev_num(sy_buf *b, const char *key, double val) {
-  ev_key(b, key);
+  sy_buf_puts(b, key);
   sy_buf_json_num(b, val);
 }
 
@@ -233,8 +235,8 @@ static void ev_end(sy_router *r) {
 static void warn_cb(void *user, const char *path, const char *msg) {
   sy_router *r = user;
   sy_buf *b = ev_begin(r, r->host.now_ms(r->host.user), "config_warning", 0);
-  ev_str(b, "path", path);
-  ev_str(b, "message", msg);
+  ev_str(b, EV_KEY("path"), path);
+  ev_str(b, EV_KEY("message"), msg);
   ev_end(r);
 }
 
@@ -315,7 +317,6 @@ static void request_free(sy_router *r, request *q) {
   sy_free(q->tags);
   sy_free(q->first_group);
   sy_free(q->tried);
-  sy_free(q->banned);
   for (size_t i = 0; i < q->nvisited; i++)
     sy_free(q->visited[i]);
   sy_free(q->visited);
@@ -392,14 +393,14 @@ static void finish(sy_router *r, request *q, sy_ms now, int status, sy_class cls
   sy_buf_putc(&out, '}');
   int32_t id = q->id;
   sy_buf *b = ev_begin(r, now, "deliver", id);
-  ev_num(b, "status", out.oom ? 500 : status);
+  ev_num(b, EV_KEY("status"), out.oom ? 500 : status);
   if (!response && !streamed_ok)
-    ev_str(b, "class", status == 499 ? "cancelled" : sy_class_name(cls));
-  ev_str(b, "deployment", q->last_dep ? q->last_dep->id : NULL);
-  ev_num(b, "attempts", q->attempts);
-  ev_num(b, "fallbacks", q->hops);
-  ev_num(b, "latency_ms", now - q->started);
-  if (q->cost > 0) ev_num(b, "cost", q->cost);
+    ev_str(b, EV_KEY("class"), status == 499 ? "cancelled" : sy_class_name(cls));
+  ev_str(b, EV_KEY("deployment"), q->last_dep ? q->last_dep->id : NULL);
+  ev_num(b, EV_KEY("attempts"), q->attempts);
+  ev_num(b, EV_KEY("fallbacks"), q->hops);
+  ev_num(b, EV_KEY("latency_ms"), now - q->started);
+  if (q->cost > 0) ev_num(b, EV_KEY("cost"), q->cost);
   /* A committed stream that fails ends with an error frame, OpenAI's
    * in-band error, before its deliver. */
   sy_buf frame;
@@ -488,16 +489,11 @@ static int scratch_for(sy_router *r, size_t n) {
 
 static int enter_group(sy_router *r, request *q, const sy_group *g) {
   size_t n = g->ndeps ? g->ndeps : 1;
-  uint8_t *tried = sy_calloc(n, 1), *banned = sy_calloc(n, 1);
-  if (!tried || !banned) {
-    sy_free(tried);
-    sy_free(banned);
-    return SY_ERR_NOMEM;
-  }
+  uint8_t *tried = sy_calloc(n, 2); /* and banned: one allocation, not two */
+  if (!tried) return SY_ERR_NOMEM;
   sy_free(q->tried);
-  sy_free(q->banned);
   q->tried = tried;
-  q->banned = banned;
+  q->banned = tried + n;
   q->group = g;
   return scratch_for(r, n);
 }
@@ -523,9 +519,10 @@ static const char *str_or(const cJSON *obj, const char *key, const char *dflt) {
 }
 
 /* Makes a one-deployment group for a provider model the config does not
- * serve: |model| ("openai/gpt-4o-mini"), with key/base/version from
- * |over| (may be NULL), else |base| (may be NULL), else the provider's
- * environment. Returns NULL on OOM or when |model| names no provider. */
+ * serve: |model| ("openai/gpt-4o-mini"), with the string api_key, api_base
+ * and api_version of |over| (the client body or a fallback object; may be
+ * NULL), else |base| (may be NULL), else the provider's environment.
+ * Returns NULL on OOM or when |model| names no provider. */
 static const sy_group *adhoc_group(sy_router *r, request *q, const char *model, const cJSON *over,
                                    const sy_deployment *base) {
   sy_provider_kind kind;
@@ -656,17 +653,17 @@ static void start_attempt(sy_router *r, request *q, sy_pick p, sy_ms now) {
                  .api_base = d->api_base,
                  .api_key = d->api_key,
                  .api_version = d->api_version,
-                 .extra_params = d->extra_params,
+                 .extra_params = d->index >= 0 ? r->extra[d->index] : NULL,
                  .embeddings = q->embeddings};
   int rc = sy_provider_build_request(&t, q->params, q->stream, &r->head, &r->body);
   if (rc == SY_OK && (r->head.oom || r->body.oom)) rc = SY_ERR_NOMEM;
 
   sy_buf *b = ev_begin(r, now, "attempt_start", q->id);
-  ev_num(b, "attempt", id);
-  ev_num(b, "n", q->attempts);
-  ev_str(b, "group", q->group->name);
-  ev_str(b, "deployment", d->id);
-  ev_str(b, "model", d->model);
+  ev_num(b, EV_KEY("attempt"), id);
+  ev_num(b, EV_KEY("n"), q->attempts);
+  ev_str(b, EV_KEY("group"), q->group->name);
+  ev_str(b, EV_KEY("deployment"), d->id);
+  ev_str(b, EV_KEY("model"), d->model);
   ev_end(r);
 
   if (rc < 0) {
@@ -707,8 +704,8 @@ static void start_attempt(sy_router *r, request *q, sy_pick p, sy_ms now) {
     a->probe = 1;
     sy_breaker_probe(r->store, d->id, 1, limit > 0 ? limit : r->cfg->settings.timeout_ms);
     sy_buf *e = ev_begin(r, now, "probe", q->id);
-    ev_str(e, "deployment", d->id);
-    ev_str(e, "group", q->group->name);
+    ev_str(e, EV_KEY("deployment"), d->id);
+    ev_str(e, EV_KEY("group"), q->group->name);
     ev_end(r);
   }
   sy_observed *o = observed_of(r, d);
@@ -739,10 +736,10 @@ static void update_health(sy_router *r, request *q, const sy_deployment *d, sy_c
   if (ms <= 0) return;
   sy_ms until = sy_health_cool(r->store, d->id, now, ms, c);
   sy_buf *b = ev_begin(r, now, "cooldown", q->id);
-  ev_str(b, "deployment", d->id);
-  ev_str(b, "group", q->group->name);
-  ev_str(b, "reason", sy_class_name(c));
-  ev_num(b, "until", until);
+  ev_str(b, EV_KEY("deployment"), d->id);
+  ev_str(b, EV_KEY("group"), q->group->name);
+  ev_str(b, EV_KEY("reason"), sy_class_name(c));
+  ev_num(b, EV_KEY("until"), until);
   ev_end(r);
 }
 
@@ -774,7 +771,7 @@ static void breaker_after(sy_router *r, request *q, const sy_deployment *d, sy_c
   if (c == SY_CLASS_OK || !took_its_time(c)) {
     if (!sy_breaker_success(r->store, d->id, probe)) return;
     sy_buf *b = ev_begin(r, now, "breaker_close", q->id);
-    ev_str(b, "deployment", d->id);
+    ev_str(b, EV_KEY("deployment"), d->id);
     ev_end(r);
     return;
   }
@@ -788,11 +785,11 @@ static void breaker_after(sy_router *r, request *q, const sy_deployment *d, sy_c
   if (!until) return;
   if (o) o->recovered_at = until;
   sy_buf *b = ev_begin(r, now, "breaker_open", q->id);
-  ev_str(b, "deployment", d->id);
-  ev_str(b, "group", q->group->name);
-  ev_str(b, "reason", sy_class_name(c));
-  ev_num(b, "until", until);
-  ev_num(b, "times", times);
+  ev_str(b, EV_KEY("deployment"), d->id);
+  ev_str(b, EV_KEY("group"), q->group->name);
+  ev_str(b, EV_KEY("reason"), sy_class_name(c));
+  ev_num(b, EV_KEY("until"), until);
+  ev_num(b, EV_KEY("times"), times);
   ev_end(r);
 }
 
@@ -814,11 +811,11 @@ static void attempt_done(sy_router *r, attempt *a, sy_outcome *o, sy_ms now) {
   sy_buf_putc(&q->tries, '}');
 
   sy_buf *b = ev_begin(r, now, "attempt_end", q->id);
-  ev_num(b, "attempt", a->id);
-  ev_str(b, "deployment", d->id);
-  ev_num(b, "status", o->status);
-  ev_str(b, "class", sy_class_name(o->cls));
-  ev_num(b, "latency_ms", latency);
+  ev_num(b, EV_KEY("attempt"), a->id);
+  ev_str(b, EV_KEY("deployment"), d->id);
+  ev_num(b, EV_KEY("status"), o->status);
+  ev_str(b, EV_KEY("class"), sy_class_name(o->cls));
+  ev_num(b, EV_KEY("latency_ms"), latency);
   ev_end(r);
 
   int probe = a->probe;
@@ -888,11 +885,11 @@ static void commit(sy_router *r, attempt *a, sy_ms now) {
   timer_disarm(r, a->id, TIMER_FIRST_TOKEN, &a->first_token_armed);
   timer_disarm(r, a->id, TIMER_ATTEMPT, &a->timer_armed);
   sy_buf *b = ev_begin(r, now, "first_token", q->id);
-  ev_num(b, "attempt", a->id);
-  ev_str(b, "group", q->group->name);
-  ev_str(b, "deployment", a->dep->id);
-  ev_num(b, "attempts", q->attempts);
-  ev_num(b, "latency_ms", now - a->started);
+  ev_num(b, EV_KEY("attempt"), a->id);
+  ev_str(b, EV_KEY("group"), q->group->name);
+  ev_str(b, EV_KEY("deployment"), a->dep->id);
+  ev_num(b, EV_KEY("attempts"), q->attempts);
+  ev_num(b, EV_KEY("latency_ms"), now - a->started);
   ev_end(r);
 }
 
@@ -1045,10 +1042,10 @@ static int try_fallback(sy_router *r, request *q, sy_class c, sy_ms now) {
     }
     sy_pick p = pick_in_group(r, q, NULL, NULL, now);
     sy_buf *b = ev_begin(r, now, "fallback", q->id);
-    ev_str(b, "from", from);
-    ev_str(b, "to", g->name);
-    ev_str(b, "reason", sy_class_name(c));
-    if (p.index < 0) ev_str(b, "skipped", block_name(p.block));
+    ev_str(b, EV_KEY("from"), from);
+    ev_str(b, EV_KEY("to"), g->name);
+    ev_str(b, EV_KEY("reason"), sy_class_name(c));
+    if (p.index < 0) ev_str(b, EV_KEY("skipped"), block_name(p.block));
     ev_end(r);
     if (p.index < 0) continue;
     q->hops++;
@@ -1067,7 +1064,7 @@ static int budget_allows(sy_router *r, request *q, sy_ms now) {
   if (sy_budget_take(r->store, rel, now)) return 1;
   q->budget_denied = 1;
   sy_buf *b = ev_begin(r, now, "retry_denied", q->id);
-  ev_str(b, "reason", "retry_budget");
+  ev_str(b, EV_KEY("reason"), "retry_budget");
   ev_end(r);
   return 0;
 }
@@ -1116,9 +1113,9 @@ static void after_failure(sy_router *r, request *q, sy_ms now) {
     return;
   }
   sy_buf *b = ev_begin(r, now, "backoff", q->id);
-  ev_num(b, "ms", wait);
-  ev_num(b, "retry", q->retries + 1);
-  ev_str(b, "reason", sy_class_name(c));
+  ev_num(b, EV_KEY("ms"), wait);
+  ev_num(b, EV_KEY("retry"), q->retries + 1);
+  ev_str(b, EV_KEY("reason"), sy_class_name(c));
   ev_end(r);
   q->backoff_armed = 1;
   timer_arm(r, q->id, TIMER_BACKOFF, wait);
@@ -1160,9 +1157,16 @@ int sy_router_new(const char *cfg, size_t len, uint64_t seed, const sy_host *hos
   sy_buf_init(&r->body);
   int rc = sy_config_parse(cfg, len, &r->cfg, err, warn_cb, r);
   if (rc == SY_OK &&
-      ((r->cfg->ndeps && !(r->observed = sy_calloc(r->cfg->ndeps, sizeof *r->observed))) ||
+      ((r->cfg->ndeps && (!(r->observed = sy_calloc(r->cfg->ndeps, sizeof *r->observed)) ||
+                          !(r->extra = sy_calloc(r->cfg->ndeps, sizeof *r->extra)))) ||
        !(r->cache = sy_kv_cache_new(&r->host, r->cfg->ndeps))))
     rc = SY_ERR_NOMEM;
+  /* The config printed these texts from parsed JSON: only memory can make
+   * their parse fail. */
+  for (size_t i = 0; rc == SY_OK && i < r->cfg->ndeps; i++) {
+    const char *text = r->cfg->deps[i].extra_params;
+    if (text && !(r->extra[i] = cJSON_Parse(text))) rc = SY_ERR_NOMEM;
+  }
   if (rc < 0) {
     sy_router_free(r);
     return rc;
@@ -1183,6 +1187,9 @@ void sy_router_free(sy_router *r) {
       i = (size_t)-1; /* the map shifted: rescan from the start */
     }
   }
+  for (size_t i = 0; r->extra && i < r->cfg->ndeps; i++)
+    cJSON_Delete(r->extra[i]);
+  sy_free(r->extra);
   sy_config_free(r->cfg);
   sy_free(r->observed);
   sy_kv_cache_free(r->cache);
@@ -1262,52 +1269,107 @@ int sy_router_describe(sy_router *r, sy_ms now, sy_buf *out) {
   return out->oom ? SY_ERR_NOMEM : SY_OK;
 }
 
-/* Takes the router-only keys out of the client body into |q|. Returns NULL
- * or the complaint to answer with 400. */
-static const char *take_request_keys(request *q, sy_ms *timeout_ms) {
-  cJSON *body = q->params;
+/* The members of a client body the router reads. Those from BK_ROUTER on
+ * are the router's only: they never go upstream. */
+enum {
+  BK_MODEL,
+  BK_MESSAGES,
+  BK_INPUT,
+  BK_STREAM,
+  BK_FALLBACKS,
+  BK_ROUTER,
+  BK_NUM_RETRIES = BK_ROUTER,
+  BK_TIMEOUT,
+  BK_DISABLE_FALLBACKS,
+  BK_METADATA,
+  BK_API_KEY,
+  BK_API_BASE,
+  BK_API_VERSION,
+  BK_MOCK_RESPONSE,
+  BK_COUNT
+};
+static const char *const body_key_names[BK_COUNT] = {
+    "model",        "messages",          "input",    "stream",  "fallbacks", "num_retries",
+    "timeout",      "disable_fallbacks", "metadata", "api_key", "api_base",  "api_version",
+    "mock_response"};
+
+/* The index in body_key_names of |name|, or -1. The first bytes decide
+ * most compares without a call. */
+static int body_key(const char *name) {
+  for (int i = 0; i < BK_COUNT; i++)
+    if (name[0] == body_key_names[i][0] && !strcmp(name, body_key_names[i])) return i;
+  return -1;
+}
+
+/* Finds the first member of each name in one pass, as a lookup per name
+ * would find it (~1,000 instructions less a request than one lookup per
+ * name and per use). Returns whether a router-only member is there. */
+static int find_body_keys(const cJSON *body, cJSON *k[BK_COUNT]) {
+  int router = 0;
+  memset(k, 0, BK_COUNT * sizeof *k);
+  for (cJSON *v = body->child; v; v = v->next) {
+    int i = body_key(v->string);
+    if (i >= 0 && !k[i]) k[i] = v;
+    router |= i >= BK_ROUTER;
+  }
+  return router;
+}
+
+/* Deletes the first member of each router-only name left in |body| (once
+ * metadata was taken out): one pass doing what a lookup and delete per
+ * name did, so a repeated one still goes upstream as it did. */
+static void drop_router_keys(cJSON *body) {
+  unsigned dropped = 0;
+  for (cJSON *v = body->child, *next; v; v = next) {
+    next = v->next;
+    int i = body_key(v->string);
+    if (i >= BK_ROUTER && !(dropped & 1u << i)) {
+      dropped |= 1u << i;
+      cJSON_Delete(cJSON_DetachItemViaPointer(body, v));
+    }
+  }
+}
+
+/* Reads the router's members |k| of the client body into |q|; takes the
+ * fallbacks out. Returns NULL or the complaint to answer with 400. */
+static const char *take_request_keys(request *q, cJSON *const k[BK_COUNT], sy_ms *timeout_ms) {
   const cJSON *v;
-  if ((v = cJSON_GetObjectItemCaseSensitive(body, "num_retries"))) {
+  if ((v = k[BK_NUM_RETRIES])) {
     if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 100)
       return "num_retries: expected an integer from 0 to 100";
     q->num_retries = (int)v->valuedouble;
   }
-  if ((v = cJSON_GetObjectItemCaseSensitive(body, "timeout"))) {
+  if ((v = k[BK_TIMEOUT])) {
     if (!cJSON_IsNumber(v) || v->valuedouble <= 0) return "timeout: expected seconds above 0";
     *timeout_ms = v->valuedouble * 1000;
   }
-  if ((v = cJSON_GetObjectItemCaseSensitive(body, "disable_fallbacks"))) {
+  if ((v = k[BK_DISABLE_FALLBACKS])) {
     if (!cJSON_IsBool(v)) return "disable_fallbacks: expected true or false";
     q->disable_fallbacks = cJSON_IsTrue(v);
   }
-  if ((v = cJSON_GetObjectItemCaseSensitive(body, "fallbacks"))) {
+  if ((v = k[BK_FALLBACKS])) {
     static const char bad_fallbacks[] = "fallbacks: expected a list of model names or objects";
     if (!cJSON_IsArray(v)) return bad_fallbacks;
     const cJSON *it;
     cJSON_ArrayForEach(it, v) {
       if (!cJSON_IsString(it) && !cJSON_IsObject(it)) return bad_fallbacks;
     }
-    q->fallbacks = cJSON_DetachItemViaPointer(body, (cJSON *)v);
+    q->fallbacks = cJSON_DetachItemViaPointer(q->params, k[BK_FALLBACKS]);
   }
-  if ((v = cJSON_GetObjectItemCaseSensitive(body, "stream"))) {
+  if ((v = k[BK_STREAM])) {
     if (!cJSON_IsBool(v)) return "stream: expected true or false";
     q->stream = cJSON_IsTrue(v);
   }
   if (q->embeddings) {
-    const cJSON *in = cJSON_GetObjectItemCaseSensitive(body, "input");
+    const cJSON *in = k[BK_INPUT];
     if (!cJSON_IsString(in) && !(cJSON_IsArray(in) && cJSON_GetArraySize(in) > 0))
       return "input: expected a string or a non-empty list";
     if (q->stream) return "stream: embeddings are not streamed";
   } else {
-    const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(body, "messages");
+    const cJSON *msgs = k[BK_MESSAGES];
     if (!cJSON_IsArray(msgs) || cJSON_GetArraySize(msgs) == 0)
       return "messages: expected a non-empty list";
   }
-  static const char *const router_only[] = {"num_retries", "timeout",      "disable_fallbacks",
-                                            "metadata",    "api_key",      "api_base",
-                                            "api_version", "mock_response"};
-  for (size_t i = 0; i < sizeof router_only / sizeof *router_only; i++)
-    cJSON_DeleteItemFromObjectCaseSensitive(body, router_only[i]);
   return NULL;
 }
 
@@ -1333,11 +1395,10 @@ static int use_chain(request *q, const sy_fallback_rule *chain, size_t from) {
   return 0;
 }
 
-/* Takes metadata out of the client body: its tags (for tag routing) and
- * its fallback_chain. Returns NULL or the complaint to answer with 400;
- * |*oom| is set when memory ran out instead. */
-static const char *take_metadata(request *q, const sy_settings *s, int *oom) {
-  cJSON *m = cJSON_GetObjectItemCaseSensitive(q->params, "metadata");
+/* Takes metadata |m| (the body's, or NULL) out of the client body: its
+ * tags (for tag routing) and its fallback_chain. Returns NULL or the
+ * complaint to answer with 400; |*oom| is set when memory ran out instead. */
+static const char *take_metadata(request *q, cJSON *m, const sy_settings *s, int *oom) {
   if (!m || cJSON_IsNull(m)) return NULL;
   if (!cJSON_IsObject(m)) return "metadata: expected an object";
   q->metadata = cJSON_DetachItemViaPointer(q->params, m);
@@ -1381,13 +1442,13 @@ static double text_chars(const cJSON *v) {
  * (about right for English with OpenAI's and Anthropic's tokenizers, and
  * what the mock provider counts): a tokenizer per model would cost more
  * code than the pre-call checks are worth. */
-static double estimate_prompt_tokens(const cJSON *params, int embeddings) {
+static double estimate_prompt_tokens(cJSON *const k[BK_COUNT], int embeddings) {
   double chars = 0;
   const cJSON *m;
   if (embeddings) {
-    chars = text_chars(cJSON_GetObjectItemCaseSensitive(params, "input"));
+    chars = text_chars(k[BK_INPUT]);
   } else {
-    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(params, "messages")) {
+    cJSON_ArrayForEach(m, k[BK_MESSAGES]) {
       chars += text_chars(cJSON_GetObjectItemCaseSensitive(m, "content"));
     }
   }
@@ -1427,7 +1488,9 @@ static int32_t begin(sy_router *r, const char *body, size_t len, int embeddings,
     reject(r, q, now, 400, SY_CLASS_BAD_REQUEST, "request body is not a JSON object");
     return id;
   }
-  const cJSON *m = cJSON_GetObjectItemCaseSensitive(q->params, "model");
+  cJSON *k[BK_COUNT];
+  int router_keys = find_body_keys(q->params, k);
+  const cJSON *m = k[BK_MODEL];
   if (!cJSON_IsString(m) || !*m->valuestring) {
     reject(r, q, now, 400, SY_CLASS_BAD_REQUEST, "model: expected a model name");
     return id;
@@ -1436,44 +1499,37 @@ static int32_t begin(sy_router *r, const char *body, size_t len, int embeddings,
     reject(r, q, now, 500, SY_CLASS_SERVER, "switchyard core out of memory");
     return id;
   }
-  /* The request's own key/base only matter for a provider model served
-   * without config; read them before take_request_keys drops them. */
-  cJSON *over = cJSON_CreateObject();
-  static const char *const conn_keys[] = {"api_key", "api_base", "api_version"};
-  for (size_t i = 0; over && i < 3; i++) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(q->params, conn_keys[i]);
-    if (cJSON_IsString(v)) cJSON_AddStringToObject(over, conn_keys[i], v->valuestring);
-  }
   sy_ms timeout_ms = r->cfg->settings.timeout_ms;
   int oom = 0;
-  const char *bad = take_metadata(q, &r->cfg->settings, &oom);
-  if (!bad && !oom) bad = take_request_keys(q, &timeout_ms);
+  const char *bad = take_metadata(q, k[BK_METADATA], &r->cfg->settings, &oom);
+  if (!bad && !oom) bad = take_request_keys(q, k, &timeout_ms);
   /* A model that names a chain and no group: the chain's first group
    * serves, the others are its fallbacks. */
+  const sy_group *g = NULL;
   const sy_fallback_rule *chain = NULL;
-  if (!bad && !oom && !sy_config_group(r->cfg, q->first_group) &&
+  if (!bad && !oom && !(g = sy_config_group(r->cfg, q->first_group)) &&
       (chain = chain_named(&r->cfg->settings, q->first_group))) {
     sy_free(q->first_group);
     if (!(q->first_group = sy_strdup(chain->targets[0])) || use_chain(q, chain, 1) < 0) oom = 1;
+    if (!oom) g = sy_config_group(r->cfg, q->first_group);
   }
   if (oom) {
-    cJSON_Delete(over);
     reject(r, q, now, 500, SY_CLASS_SERVER, "switchyard core out of memory");
     return id;
   }
-  q->prompt_tokens = estimate_prompt_tokens(q->params, embeddings);
+  q->prompt_tokens = estimate_prompt_tokens(k, embeddings);
   if (bad) {
-    cJSON_Delete(over);
     reject(r, q, now, 400, SY_CLASS_BAD_REQUEST, bad);
     return id;
   }
-  const sy_group *g = sy_config_group(r->cfg, q->first_group);
-  if (!g) g = adhoc_group(r, q, q->first_group, over, NULL);
-  cJSON_Delete(over);
+  /* The request's own key/base only matter for a provider model served
+   * without config: read from the body before its router keys go. */
+  if (!g) g = adhoc_group(r, q, q->first_group, q->params, NULL);
+  if (router_keys) drop_router_keys(q->params);
   if (!g || visit(q, q->first_group) < 0 || enter_group(r, q, g) < 0) {
-    sy_provider_kind k;
+    sy_provider_kind kind;
     size_t off;
-    if (!g && sy_provider_from_model(q->first_group, &k, &off) < 0) {
+    if (!g && sy_provider_from_model(q->first_group, &kind, &off) < 0) {
       sy_buf msg;
       sy_buf_init(&msg);
       sy_buf_puts(&msg, "model '");
@@ -1611,9 +1667,9 @@ static void hedge_fire(sy_router *r, attempt *a, sy_ms now) {
   if (p.index < 0 || !budget_allows(r, q, now)) return;
   q->retries++;
   sy_buf *b = ev_begin(r, now, "hedge", q->id);
-  ev_str(b, "deployment", q->group->deps[p.index]->id);
-  ev_str(b, "after", a->dep->id);
-  ev_num(b, "ms", now - a->started);
+  ev_str(b, EV_KEY("deployment"), q->group->deps[p.index]->id);
+  ev_str(b, EV_KEY("after"), a->dep->id);
+  ev_num(b, EV_KEY("ms"), now - a->started);
   ev_end(r);
   /* |a| races from the spare seat, so start_attempt (which takes cur, and
    * may end the request when out of memory) leaves it accounted for. */

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Milliseconds. Absolute values are host clock readings (Unix epoch in the
  * real hosts, anything monotonic in tests). */
@@ -90,17 +91,32 @@ void sy_buf_init(sy_buf *b);
 void sy_buf_free(sy_buf *b);
 void sy_buf_reset(sy_buf *b); /* len = 0, keeps capacity, clears oom */
 void sy_buf_append(sy_buf *b, const void *p, size_t n);
-void sy_buf_puts(sy_buf *b, const char *s);
+/* Inline so that a literal's length is a constant: no strlen call, most of
+ * what a short append costs. */
+static inline void sy_buf_puts(sy_buf *b, const char *s) { sy_buf_append(b, s, strlen(s)); }
 void sy_buf_putc(sy_buf *b, char c);
 void sy_buf_printf(sy_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A JSON string literal with quotes and escapes for |n| bytes at |s|. */
 void sy_buf_json_str(sy_buf *b, const char *s, size_t n);
+/* The same without the quotes: a literal's contents, for one assembled
+ * from several pieces (a URL) without first copying them together. */
+void sy_buf_json_chars(sy_buf *b, const char *s, size_t n);
 /* A JSON number that reads back as |v| exactly: integers without a
- * fraction, fractions of up to 12 decimals as such (0.1), others with 17
- * significant digits; NaN and infinities as null. */
+ * fraction (-0 as -0), fractions of up to 12 decimals as such (0.1), others
+ * with 17 significant digits; NaN and infinities as null. */
 void sy_buf_json_num(sy_buf *b, double v);
 /* A decimal integer. */
 void sy_buf_int(sy_buf *b, int64_t v);
+/* |v| (a cJSON item, any depth) as compact JSON: what cJSON_PrintUnformatted
+ * gives, up to spelling (numbers as sy_buf_json_num writes them, which read
+ * back as the same doubles; control characters as \u00XX), written in place
+ * instead of into a malloc'd string that is then copied. A key or string
+ * without text is written as ""; NaN, infinities and items of no JSON type
+ * (cJSON_Invalid; cJSON_Raw, which the core never builds) as null.
+ * Recursive: the depth is cJSON's, which its parser bounds
+ * (CJSON_NESTING_LIMIT). |v| is read, not kept. */
+struct cJSON;
+void sy_buf_json_value(sy_buf *b, const struct cJSON *v);
 /* The contents as a C string (never NULL; "" when empty or OOM). The
  * pointer is valid until the next append or free. */
 const char *sy_buf_cstr(sy_buf *b);

@@ -1,9 +1,12 @@
 /* unit_common.c: the allocator's accounting and failure injection, sy_buf,
- * JSON escaping, the PRNG. */
+ * JSON escaping and writing, the PRNG. */
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cJSON.h"
 #include "sy.h"
 #include "t.h"
 
@@ -50,7 +53,28 @@ static void test_buf(void) {
   sy_buf_json_num(&b, 0.5);
   sy_buf_putc(&b, ' ');
   sy_buf_json_num(&b, 0.0 / 0.0);
-  T_EQ_STR(sy_buf_cstr(&b), "42 0.5 null");
+  sy_buf_putc(&b, ' ');
+  sy_buf_json_num(&b, -0.0);
+  T_EQ_STR(sy_buf_cstr(&b), "42 0.5 null -0");
+  /* Integers at every digit count and sign, as printf spells them. */
+  const int64_t ints[] = {
+      0, 7, -7, 10, 99, 100, -101, 1000, 65535, 1700000000000, INT64_MAX, INT64_MIN, INT64_MIN + 1};
+  for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {
+    char want[32];
+    snprintf(want, sizeof want, "%lld", (long long)ints[i]);
+    sy_buf_reset(&b);
+    sy_buf_int(&b, ints[i]);
+    T_EQ_STR(sy_buf_cstr(&b), want);
+  }
+  for (int64_t p = 1; p <= INT64_MAX / 10; p *= 10) {
+    char want[48];
+    snprintf(want, sizeof want, "%lld %lld", (long long)(p - 1), (long long)-p);
+    sy_buf_reset(&b);
+    sy_buf_int(&b, p - 1);
+    sy_buf_putc(&b, ' ');
+    sy_buf_int(&b, -p);
+    T_EQ_STR(sy_buf_cstr(&b), want);
+  }
   /* Fractions as written, and every number reads back bit for bit. */
   const double exact[] = {0.1, -0.25, 0.013, 1.5e-7, -0.000001, 1e-12, 123.456};
   const char *spelled[] = {"0.1",       "-0.25",          "0.013",  "0.00000015",
@@ -77,7 +101,7 @@ static void test_buf(void) {
     sy_buf_json_num(&b, v);
     char *end;
     double back = strtod(sy_buf_cstr(&b), &end);
-    if (v == v && v <= 1e300 && v >= -1e300)
+    if (isfinite(v))
       mismatches += (memcmp(&back, &v, sizeof v) != 0 && !(v == 0 && back == 0)) || *end;
     else
       mismatches += strcmp(sy_buf_cstr(&b), "null") != 0;
@@ -99,6 +123,149 @@ static void test_buf(void) {
   T_CHECK(b.oom);
   T_EQ_STR(sy_buf_cstr(&b), "");
   sy_buf_free(&b);
+}
+
+/* Whether |a| and |b| hold the same values in the same order, numbers bit
+ * for bit (cJSON_Compare allows them an epsilon). */
+static int same_json(const cJSON *a, const cJSON *b) {
+  if (!a || !b || (a->type & 0xff) != (b->type & 0xff)) return 0;
+  if (cJSON_IsNumber(a)) return !memcmp(&a->valuedouble, &b->valuedouble, sizeof(double));
+  if (cJSON_IsString(a)) return !strcmp(a->valuestring, b->valuestring);
+  const cJSON *x = a->child, *y = b->child;
+  for (; x && y; x = x->next, y = y->next)
+    if ((cJSON_IsObject(a) && strcmp(x->string, y->string)) || !same_json(x, y)) return 0;
+  return !x && !y;
+}
+
+/* |doc| through sy_buf_json_value parses back as the same values. */
+static int writes_back(const char *doc) {
+  cJSON *in = cJSON_Parse(doc);
+  sy_buf b;
+  sy_buf_init(&b);
+  sy_buf_json_value(&b, in);
+  cJSON *back = cJSON_ParseWithLength(b.data, b.len);
+  int same = in && same_json(in, back) && !b.oom;
+  if (!same) fprintf(stderr, "  wrote %s\n  for   %s\n", sy_buf_cstr(&b), doc);
+  cJSON_Delete(in), cJSON_Delete(back);
+  sy_buf_free(&b);
+  return same;
+}
+
+/* sy_buf_json_chars and _str against the plain byte-at-a-time escaping, on strings
+ * of every length up to 40 with escapes anywhere (the word steps' edges). */
+static void test_json_chars(void) {
+  static const char pool[] = {'a',        ' ',  '"', '\\', '\n',       '\r',       '\t',
+                              1,          0x1f, '~', 0x7f, (char)0x80, (char)0xc3, (char)0xa9,
+                              (char)0xff, '!',  '#', '[',  ']'};
+  sy_rng rng;
+  sy_rng_seed(&rng, 5);
+  int bad = 0;
+  for (int t = 0; t < 20000; t++) {
+    char s[40], want[6 * 40 + 1];
+    size_t n = sy_rng_next(&rng) % (sizeof s + 1), w = 0;
+    uint32_t plain = sy_rng_next(&rng) % 4; /* mostly plain, or not at all */
+    for (size_t i = 0; i < n; i++) {
+      uint32_t x = sy_rng_next(&rng);
+      s[i] = x % 4 < plain ? (char)('a' + x % 26) : pool[x / 4 % sizeof pool];
+      unsigned char c = (unsigned char)s[i];
+      const char *esc = c == '"'    ? "\\\""
+                        : c == '\\' ? "\\\\"
+                        : c == '\n' ? "\\n"
+                        : c == '\r' ? "\\r"
+                        : c == '\t' ? "\\t"
+                                    : NULL;
+      if (esc)
+        w += (size_t)sprintf(want + w, "%s", esc);
+      else if (c < 0x20)
+        w += (size_t)sprintf(want + w, "\\u%04x", c);
+      else
+        want[w++] = (char)c;
+    }
+    want[w] = '\0';
+    sy_buf b;
+    sy_buf_init(&b);
+    sy_buf_json_chars(&b, s, n);
+    bad += b.len != w || memcmp(sy_buf_cstr(&b), want, w) != 0;
+    /* A literal, into a buffer with room or one that must grow (t % 60
+     * bytes before it cross the first 64 at every offset). */
+    sy_buf_reset(&b);
+    for (int i = 0; i < t % 60; i++)
+      sy_buf_putc(&b, 'x');
+    size_t before = b.len;
+    sy_buf_json_str(&b, s, n);
+    bad += b.len != before + w + 2 || b.data[before] != '"' ||
+           memcmp(b.data + before + 1, want, w) != 0 || b.data[b.len - 1] != '"' ||
+           b.data[b.len] != '\0';
+    sy_buf_free(&b);
+  }
+  T_EQ_INT(bad, 0);
+}
+
+static void test_json_value(void) {
+  cJSON *v = cJSON_Parse("{\"a\":[1,-0.5,true,false,null,\"x\\\"\\\\\\n\\b\\u0001\"],"
+                         "\"k\\ty\":{},\"e\":[],\"n\":{\"m\":[[0.1]]}}");
+  sy_buf b;
+  sy_buf_init(&b);
+  sy_buf_json_value(&b, v);
+  T_EQ_STR(sy_buf_cstr(&b), "{\"a\":[1,-0.5,true,false,null,\"x\\\"\\\\\\n\\u0008\\u0001\"],"
+                            "\"k\\ty\":{},\"e\":[],\"n\":{\"m\":[[0.1]]}}");
+  cJSON_Delete(v);
+  /* Items the parser never makes: no text, no JSON type. */
+  cJSON *odd = cJSON_CreateArray();
+  cJSON *s = cJSON_CreateString("x"), *raw = cJSON_CreateRaw("1"), *inf = cJSON_CreateNumber(0);
+  sy_free(s->valuestring);
+  s->valuestring = NULL;
+  inf->valuedouble = INFINITY;
+  cJSON_AddItemToArray(odd, s), cJSON_AddItemToArray(odd, raw), cJSON_AddItemToArray(odd, inf);
+  sy_buf_reset(&b);
+  sy_buf_json_value(&b, odd);
+  T_EQ_STR(sy_buf_cstr(&b), "[\"\",null,null]");
+  cJSON_Delete(odd);
+  sy_buf_free(&b);
+  /* Numbers bit for bit (-0 included, as cJSON prints it), strings byte for byte. */
+  T_CHECK(writes_back("[0,-0,1e300,-1e300,1.7976931348623157e308,5e-324,2.2250738585072014e-308,"
+                      "0.1,0.3,-123.456,9000.1,1e21,1e-7,9007199254740993,-9007199254740993,"
+                      "12345678901234567890,18446744073709551616,4294967296,-2147483649]"));
+  T_CHECK(writes_back(
+      "{\"s\":\"\\u0000\",\"t\":\"\\u001f\\u007f\\f\\r\\t\\/ \xc3\xa9 \xf0\x9f\x98\x80\","
+      "\"\\\"k\\\\\":\"\\ud83d\\ude00\"}"));
+  T_CHECK(
+      writes_back("[[[[{\"a\":[{\"b\":{\"c\":[true,false,null,[],{}]}}]}]]],\"\",{\"\":\"\"}]"));
+  T_CHECK(writes_back("{\"dup\":1,\"dup\":2}"));
+  /* Random doubles inside a document, any bits. */
+  sy_rng rng;
+  sy_rng_seed(&rng, 11);
+  int bad = 0;
+  for (int i = 0; i < 2000; i++) {
+    uint64_t x = (uint64_t)sy_rng_next(&rng) << 32 | sy_rng_next(&rng);
+    double d;
+    memcpy(&d, &x, sizeof d);
+    if (!isfinite(d)) continue;
+    cJSON *arr = cJSON_CreateArray();
+    cJSON_AddItemToArray(arr, cJSON_CreateNumber(d));
+    sy_buf_init(&b);
+    sy_buf_json_value(&b, arr);
+    cJSON *back = cJSON_Parse(sy_buf_cstr(&b));
+    double e = back && back->child ? back->child->valuedouble : NAN;
+    bad += memcmp(&d, &e, sizeof d) != 0;
+    cJSON_Delete(arr), cJSON_Delete(back);
+    sy_buf_free(&b);
+  }
+  T_EQ_INT(bad, 0);
+  /* Out of memory: the buffer says so and shows nothing. */
+  v = cJSON_Parse("{\"a\":[1,2,{\"b\":\"c\"}]}");
+  for (uint64_t n = 1; n <= 3; n++) {
+    sy_buf_init(&b);
+    sy_buf_puts(&b, "x");
+    sy_alloc_fail_at(n, 1);
+    for (int i = 0; i < 20; i++) /* beyond the first 64 bytes */
+      sy_buf_json_value(&b, v);
+    sy_alloc_fail_at(0, 0);
+    T_CHECK(b.oom);
+    T_EQ_STR(sy_buf_cstr(&b), "");
+    sy_buf_free(&b);
+  }
+  cJSON_Delete(v);
 }
 
 static void test_rng(void) {
@@ -131,6 +298,8 @@ void suite_common(void) {
   test_heap_accounting();
   test_fail_injection();
   test_buf();
+  test_json_chars();
+  test_json_value();
   test_rng();
   test_class_names();
 }

@@ -24,11 +24,12 @@ static void build(const sy_target *t, int stream, sy_buf *head, sy_buf *body) {
 
 static void test_requests(void) {
   sy_buf head, body;
+  cJSON *extra = cJSON_Parse("{\"seed\":1,\"temperature\":0}");
   sy_target oa = {.provider = SY_PROVIDER_OPENAI,
                   .upstream_model = "gpt-4o",
                   .api_base = "http://x/v1/",
                   .api_key = "sk-1",
-                  .extra_params = "{\"seed\":1,\"temperature\":0}"};
+                  .extra_params = extra};
   build(&oa, 0, &head, &body);
   T_CONTAINS(head.data, "\"url\":\"http://x/v1/chat/completions\"");
   T_CONTAINS(head.data, "\"authorization\":\"Bearer sk-1\"");
@@ -40,6 +41,7 @@ static void test_requests(void) {
   build(&oa, 1, &head, &body);
   T_CONTAINS(body.data, "\"stream\":true,\"stream_options\":{\"include_usage\":true}");
   sy_buf_free(&head), sy_buf_free(&body);
+  cJSON_Delete(extra);
 
   sy_target az = {.provider = SY_PROVIDER_AZURE,
                   .upstream_model = "gpt4o-eu",
@@ -78,6 +80,104 @@ static void test_requests(void) {
   build(&an, 0, &head, &body);
   T_CONTAINS(head.data, "\"url\":\"http://proxy/v1/messages\"");
   sy_buf_free(&head), sy_buf_free(&body);
+}
+
+/* The OpenAI body as it was built before it was written straight from the
+ * request: a copy of the extra params, each request member (but model and
+ * the stream keys) replacing its namesake, then the router's own keys. */
+static cJSON *merged_body(const cJSON *extra, const cJSON *req, const char *model, int stream) {
+  cJSON *out = extra ? cJSON_Duplicate(extra, 1) : cJSON_CreateObject();
+  const cJSON *v;
+  cJSON_ArrayForEach(v, req) {
+    if (!strcmp(v->string, "model") || !strcmp(v->string, "stream") ||
+        !strcmp(v->string, "stream_options"))
+      continue;
+    cJSON_DeleteItemFromObjectCaseSensitive(out, v->string);
+    cJSON_AddItemToObject(out, v->string, cJSON_Duplicate(v, 1));
+  }
+  cJSON_DeleteItemFromObjectCaseSensitive(out, "model");
+  cJSON_DeleteItemFromObjectCaseSensitive(out, "stream");
+  cJSON_AddStringToObject(out, "model", model);
+  if (stream) {
+    cJSON_AddTrueToObject(out, "stream");
+    cJSON_AddTrueToObject(cJSON_AddObjectToObject(out, "stream_options"), "include_usage");
+  }
+  return out;
+}
+
+/* The OpenAI body: the order and the winners of the merge with the extra
+ * params, repeated keys, values copied exactly. */
+static void test_openai_body(void) {
+  cJSON *extra = cJSON_Parse("{\"seed\":1,\"temperature\":0,\"stream_options\":{\"x\":1},"
+                             "\"top_p\":0.5,\"stream\":true}");
+  cJSON *req =
+      cJSON_Parse("{\"model\":\"g\",\"temperature\":0.5,\"messages\":[{\"role\":"
+                  "\"user\",\"content\":\"a\\\"b\\n\"}],\"stream\":true,\"stream_options\":"
+                  "{\"y\":2},\"user\":\"u\",\"user\":\"v\",\"n\":-0,\"big\":1e300}");
+  sy_target t = {.provider = SY_PROVIDER_OPENAI, .upstream_model = "gpt-4o", .extra_params = extra};
+  sy_buf head, body;
+  sy_buf_init(&head), sy_buf_init(&body);
+  T_EQ_INT(sy_provider_build_request(&t, req, 0, &head, &body), 0);
+  T_EQ_STR(body.data, "{\"seed\":1,\"stream_options\":{\"x\":1},\"top_p\":0.5,\"temperature\":0.5,"
+                      "\"messages\":[{\"role\":\"user\",\"content\":\"a\\\"b\\n\"}],\"user\":\"v\","
+                      "\"n\":-0,\"big\":1.0000000000000001e+300,\"model\":\"gpt-4o\"}");
+  T_EQ_STR(head.data, "{\"method\":\"POST\",\"url\":\"https://api.openai.com/v1/chat/completions\","
+                      "\"headers\":{\"content-type\":\"application/json\"},\"stream\":false}");
+  sy_buf_free(&head), sy_buf_free(&body);
+  /* Streamed, with a key and a base that need escapes in the head. */
+  t.extra_params = NULL;
+  t.api_key = "k\"1";
+  t.api_base = "http://h/\\v1//";
+  sy_buf_init(&head), sy_buf_init(&body);
+  T_EQ_INT(sy_provider_build_request(&t, req, 1, &head, &body), 0);
+  T_EQ_STR(head.data, "{\"method\":\"POST\",\"url\":\"http://h/\\\\v1/chat/completions\","
+                      "\"headers\":{\"content-type\":\"application/json\",\"authorization\":"
+                      "\"Bearer k\\\"1\"},\"stream\":true}");
+  T_CONTAINS(body.data, "\"big\":1.0000000000000001e+300,\"model\":\"gpt-4o\",\"stream\":true,"
+                        "\"stream_options\":{\"include_usage\":true}}");
+  sy_buf_free(&head), sy_buf_free(&body);
+  cJSON_Delete(req);
+  cJSON_Delete(extra);
+
+  /* Random requests and extra params over a few keys, repeats included:
+   * the same members in the same order as the merge gave. */
+  static const char *const keys[] = {"model",       "stream",   "stream_options", "seed",
+                                     "temperature", "messages", "user",           "n"};
+  static const char *const values[] = {
+      "1", "0.1", "\"s\"", "true", "null", "{\"a\":[1,{}]}", "-0", "1e300", "[]", "\"\\u0001\""};
+  sy_rng rng;
+  sy_rng_seed(&rng, 3);
+  int bad = 0;
+  for (int i = 0; i < 3000; i++) {
+    char rtext[1024] = "{\"messages\":[]", etext[1024] = "{";
+    size_t nk = sizeof keys / sizeof *keys, nv = sizeof values / sizeof *values;
+    for (uint32_t j = 0, m = sy_rng_next(&rng) % 9; j < m; j++)
+      snprintf(rtext + strlen(rtext), sizeof rtext - strlen(rtext), ",\"%s\":%s",
+               keys[sy_rng_next(&rng) % nk], values[sy_rng_next(&rng) % nv]);
+    strcat(rtext, "}");
+    for (size_t j = 0; j < nk; j++) /* extra params: unique keys, as the config makes them */
+      if (sy_rng_next(&rng) % 3 == 0)
+        snprintf(etext + strlen(etext), sizeof etext - strlen(etext), "%s\"%s\":%s",
+                 etext[1] ? "," : "", keys[j], values[sy_rng_next(&rng) % nv]);
+    strcat(etext, "}");
+    cJSON *e = etext[1] ? cJSON_Parse(etext) : NULL, *r = cJSON_Parse(rtext);
+    int stream = (int)(sy_rng_next(&rng) % 2);
+    t = (sy_target){.provider = SY_PROVIDER_OPENAI, .upstream_model = "m", .extra_params = e};
+    sy_buf_init(&head), sy_buf_init(&body);
+    int rc = sy_provider_build_request(&t, r, stream, &head, &body);
+    cJSON *want = merged_body(e, r, "m", stream), *got = cJSON_Parse(sy_buf_cstr(&body));
+    char *w = cJSON_PrintUnformatted(want), *g = got ? cJSON_PrintUnformatted(got) : NULL;
+    if (rc != 0 || !g || strcmp(w, g)) {
+      if (!bad)
+        fprintf(stderr, "  request %s\n  extra %s\n  want %s\n  got  %s\n", rtext, etext, w,
+                sy_buf_cstr(&body));
+      bad++;
+    }
+    cJSON_free(w), cJSON_free(g);
+    cJSON_Delete(want), cJSON_Delete(got), cJSON_Delete(e), cJSON_Delete(r);
+    sy_buf_free(&head), sy_buf_free(&body);
+  }
+  T_EQ_INT(bad, 0);
 }
 
 static sy_class cls_of(sy_provider_kind k, int status, const char *body) {
@@ -433,27 +533,32 @@ static void test_ratelimit_absent(void) {
 }
 
 static void test_failing_allocations(void) {
-  sy_target an = {.provider = SY_PROVIDER_ANTHROPIC,
-                  .upstream_model = "claude",
-                  .api_base = NULL,
-                  .api_key = "ak",
-                  .extra_params = NULL};
-  int ok = 0;
-  for (uint64_t n = 1; n < 2000 && !ok; n++) {
-    size_t base = sy_heap_bytes();
-    cJSON *req = chat();
-    sy_buf head, body;
-    sy_buf_init(&head), sy_buf_init(&body);
-    sy_alloc_fail_at(n, 0);
-    int rc = sy_provider_build_request(&an, req, 0, &head, &body);
-    sy_alloc_fail_at(0, 0);
-    ok = rc == 0;
-    sy_buf_free(&head), sy_buf_free(&body);
-    cJSON_Delete(req);
-    T_CHECK(rc == 0 || rc == SY_ERR_NOMEM);
-    T_EQ_INT(sy_heap_bytes(), base);
+  cJSON *extra = cJSON_Parse("{\"seed\":1,\"temperature\":0}");
+  sy_target targets[] = {
+      {.provider = SY_PROVIDER_ANTHROPIC, .upstream_model = "claude", .api_key = "ak"},
+      {.provider = SY_PROVIDER_OPENAI,
+       .upstream_model = "gpt-4o",
+       .api_key = "sk",
+       .extra_params = extra}};
+  for (size_t i = 0; i < sizeof targets / sizeof *targets; i++) {
+    int ok = 0;
+    for (uint64_t n = 1; n < 2000 && !ok; n++) {
+      size_t base = sy_heap_bytes();
+      cJSON *req = chat();
+      sy_buf head, body;
+      sy_buf_init(&head), sy_buf_init(&body);
+      sy_alloc_fail_at(n, 0);
+      int rc = sy_provider_build_request(&targets[i], req, 1, &head, &body);
+      sy_alloc_fail_at(0, 0);
+      ok = rc == 0;
+      sy_buf_free(&head), sy_buf_free(&body);
+      cJSON_Delete(req);
+      T_CHECK(rc == 0 || rc == SY_ERR_NOMEM);
+      T_EQ_INT(sy_heap_bytes(), base);
+    }
+    T_CHECK(ok);
   }
-  T_CHECK(ok);
+  cJSON_Delete(extra);
 }
 
 #define OA_STREAM                                                                                  \
@@ -573,6 +678,7 @@ void suite_providers(void) {
   test_streams_at_every_split();
   test_stream_failures();
   test_requests();
+  test_openai_body();
   test_classification();
   test_anthropic_answer();
   test_retry_after();

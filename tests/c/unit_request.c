@@ -371,6 +371,27 @@ static void test_fallback_switches_key(void) {
   sim_free(&s);
 }
 
+/* What goes upstream: the deployment's extra params under the request's
+ * own, without the router's keys (the first of each name: that one is
+ * read), the upstream model last. */
+static void test_upstream_body(void) {
+  sim s;
+  start(&s, "{\"model_list\":[" DEP("g", "a", ",\"seed\":3,\"temperature\":0.2") "]}");
+  sim_upstream_add(&s, "a", NULL, 0, &OK);
+  int32_t id = sim_begin(
+      &s, "{\"num_retries\":1,\"model\":\"g\",\"timeout\":30,\"metadata\":{\"tags\":[]},"
+          "\"temperature\":0.7,\"api_key\":\"sk-client\",\"mock_response\":\"x\","
+          "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"disable_fallbacks\":true,"
+          "\"fallbacks\":[],\"api_base\":\"http://elsewhere\",\"api_version\":\"v\","
+          "\"timeout\":\"again\"}");
+  sim_run(&s, 100);
+  T_CONTAINS(delivered(&s, id), "\"status\":200");
+  T_EQ_STR(s.fetches[0].body, "{\"seed\":3,\"temperature\":0.7,\"messages\":[{\"role\":\"user\","
+                              "\"content\":\"hi\"}],\"timeout\":\"again\",\"model\":\"m\"}");
+  T_CONTAINS(s.fetches[0].head, "\"authorization\":\"Bearer sk-secret-123456\"");
+  sim_free(&s);
+}
+
 /* Many requests through a flaky group: each answered once, and the core's
  * heap back where it was once they are. */
 static void test_exactly_once_and_memory(void) {
@@ -427,7 +448,7 @@ static void test_failing_allocations(void) {
     for (uint64_t n = 1; n < 2000 && !completed; n++) {
       sim s;
       size_t base = sy_heap_bytes();
-      start(&s, "{\"model_list\":[" DEP("g", "a", "") "," DEP(
+      start(&s, "{\"model_list\":[" DEP("g", "a", ",\"seed\":1") "," DEP(
                     "g", "b", "") "],\"router_settings\":{\"fallbacks\":[{\"g\":[\"h\"]}]}}");
       sim_answer seq[] = {{503, 5, NULL, ERR_5XX}};
       sim_upstream_add(&s, "a", seq, 1, &OK);
@@ -448,6 +469,28 @@ static void test_failing_allocations(void) {
     }
     T_CHECK(completed || persistent);
   }
+}
+
+/* A router whose creation runs out of memory, at any allocation (parsing
+ * the extra params included): SY_ERR_NOMEM and nothing left behind. */
+static void test_router_new_failing_allocations(void) {
+  int made = 0;
+  for (uint64_t n = 1; n < 5000 && !made; n++) {
+    sim s;
+    sim_init(&s, 0);
+    size_t base = sy_heap_bytes();
+    sy_alloc_fail_at(n, 0);
+    int rc = sim_router(&s,
+                        "{\"model_list\":[" DEP("g", "a", ",\"seed\":1,\"stop\":[\"x\"]") "," DEP(
+                            "g", "b", ",\"n\":2") "]}",
+                        7, NULL);
+    sy_alloc_fail_at(0, 0);
+    T_CHECK(rc == 0 || (rc == SY_ERR_NOMEM && s.router == NULL));
+    made = rc == 0;
+    sim_free(&s);
+    T_EQ_INT(sy_heap_bytes(), base);
+  }
+  T_CHECK(made);
 }
 
 #define SSE_OK                                                                                     \
@@ -1089,8 +1132,10 @@ static void all_tests(void) {
   test_cancel();
   test_provider_model_without_config();
   test_fallback_switches_key();
+  test_upstream_body();
   test_exactly_once_and_memory();
   test_failing_allocations();
+  test_router_new_failing_allocations();
 }
 
 void suite_request(void) {
