@@ -11,10 +11,14 @@
  * prefix; config ids are short hashes unless users choose otherwise. */
 #define KEY_MAX 192
 
-/* Appends |s| to the key being built at |key| + |*n|, truncating at KEY_MAX - 1. */
+/* Appends |s| to the key being built at |key| + |*n|, truncating at
+ * KEY_MAX - 1. One copy, not a loop per byte: every attempt builds a
+ * handful of keys. */
 static void key_put(char *key, size_t *n, const char *s) {
-  while (*s && *n < KEY_MAX - 1)
-    key[(*n)++] = *s++;
+  size_t len = strlen(s), room = KEY_MAX - 1 - *n;
+  if (len > room) len = room;
+  memcpy(key + *n, s, len);
+  *n += len;
   key[*n] = '\0';
 }
 
