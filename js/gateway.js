@@ -10,6 +10,57 @@ import { Metrics } from './metrics.js';
 import { Alerts } from './alerts.js';
 import { Dashboard, isPagePath } from './ui/server.js';
 
+// A request target that is a plain absolute path (letters, digits, _, -, /;
+// not "//", which URL reads as a host) is its own pathname: URL is only
+// needed for queries, escapes, dot segments and absolute forms.
+const PLAIN_PATH = /^\/(?!\/)[\w/-]*$/;
+const pathOf = (target) => (PLAIN_PATH.test(target) ? target : new URL(target, 'http://gateway').pathname);
+
+/**
+ * |req|'s body, chunk by chunk, for the handler's one pass over it: lighter
+ * than the stream's own async iterator (an end-of-stream watcher with its
+ * listeners, and a promise per step, about 4 KB of garbage a request).
+ * Chunks that have arrived come out at once; next() waits only when none
+ * has. Left early (a body over the limit), the rest is read and dropped
+ * while the answer goes out, so the connection stays usable; a client
+ * still sending after DRAIN_LIMIT more bytes is cut off.
+ * @param {import('node:http').IncomingMessage} req
+ * @returns {AsyncIterableIterator<Uint8Array>}
+ */
+const DRAIN_LIMIT = 1 << 20;
+
+function chunksOf(req) {
+  const chunks = [];
+  let ended = false, left = false, failed = null, wake = null, dropped = 0;
+  const notify = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  req.on('data', (c) => {
+    if (!left) chunks.push(c);
+    else if ((dropped += c.length) > DRAIN_LIMIT) req.destroy(); // not a free sink
+    notify();
+  });
+  req.on('end', () => { ended = true; notify(); });
+  req.on('error', (err) => { failed ??= err; notify(); });
+  req.on('close', () => { if (!ended) failed ??= new Error('the request closed before its body ended'); notify(); });
+  return {
+    async next() {
+      while (!chunks.length && !ended && !failed) await new Promise((resolve) => (wake = resolve));
+      if (chunks.length) return { value: chunks.shift(), done: false };
+      if (failed) throw failed;
+      return { value: undefined, done: true };
+    },
+    async return() {
+      left = true;
+      chunks.length = 0;
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() { return this; },
+  };
+}
+
 /**
  * Starts a gateway.
  * @param {object | string} config LiteLLM proxy config, object or YAML text
@@ -55,18 +106,24 @@ export async function startGateway(config, options = {}) {
   const server = createServer(async (req, res) => {
     // The browser pages: /ui (the live dashboard) and /demo (js/ui/server.js).
     if (dashboard && (req.url.startsWith('/ui') || req.url.startsWith('/demo'))) {
-      const path = new URL(req.url, 'http://gateway').pathname;
+      const path = pathOf(req.url);
       if (isPagePath(path)) return dashboard.serve(req, res);
     }
     const reply = await handle({
       method: req.method,
-      path: new URL(req.url, 'http://gateway').pathname,
+      path: pathOf(req.url),
       authorization: req.headers.authorization,
       contentLength: Number(req.headers['content-length'] ?? 0),
-      body: () => req,
+      body: () => chunksOf(req),
     });
+    if (!reply.stream) {
+      // With its length known up front the answer is not chunked, and Node
+      // writes the head and body as one string in one write.
+      reply.headers['content-length'] = String(Buffer.byteLength(reply.body));
+      res.writeHead(reply.status, reply.headers);
+      return res.end(reply.body);
+    }
     res.writeHead(reply.status, reply.headers);
-    if (!reply.stream) return res.end(reply.body);
     let finished = false;
     res.on('close', () => { if (!finished) reply.cancel(); });
     for await (const frame of reply.stream) if (!res.destroyed) res.write(frame);

@@ -5,7 +5,7 @@
 // adapters over this: they turn their request into a few plain values and
 // write the Reply back, so both serve the same answers byte for byte and the
 // Node path builds no Request/Response objects.
-import { SwitchyardError } from './router.js';
+import { SwitchyardError, ChunkStream } from './router.js';
 
 /** Bodies above this are refused with 413 before they are read to the end. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -46,7 +46,8 @@ export class HttpError extends Error {
  * }} options router and groups are asked for on the first request that needs
  *   them (a Worker builds its Router lazily); metrics is served only when given;
  *   beforeRoute sees each completion or embeddings body just before the Router
- *   begins it (the gateway's dashboard learns the model asked for).
+ *   begins it (the gateway's dashboard learns the model asked for); it only
+ *   reads: the Router is handed the client's own text, not this object.
  * @returns {(req: HttpRequest) => Promise<Reply>} never rejects
  */
 export function createHandler({ router, groups, authorized, metrics, log, maxBodyBytes = MAX_BODY_BYTES, beforeRoute }) {
@@ -71,13 +72,14 @@ export function createHandler({ router, groups, authorized, metrics, log, maxBod
       const chat = path === '/v1/chat/completions' || path === '/chat/completions';
       const embeddings = path === '/v1/embeddings' || path === '/embeddings';
       if (method === 'POST' && (chat || embeddings)) {
-        const body = await readJson(req, maxBodyBytes);
+        const { body, text } = await readJson(req, maxBodyBytes);
         const r = await router();
         const done = (status, route) => logLine(log, method, path, status, started, route);
         try {
           beforeRoute?.(body);
-          const answer = await (chat ? r.completion(body) : r.embedding(body));
-          if (chat && body.stream === true) return streamReply(answer, done);
+          // The client's own text goes to the core, which parses it again anyway.
+          const answer = await (chat ? r.completion(text) : r.embedding(text));
+          if (answer instanceof ChunkStream) return streamReply(answer, done);
           done(200, answer.switchyard);
           return json(200, answer, routeHeaders(answer.switchyard));
         } catch (err) {
@@ -119,7 +121,13 @@ export function keyCheck(masterKey, sha256) {
   };
 }
 
-/** The request body as JSON, refused with 413 past |limit| bytes and 400 when not a JSON object. */
+const decoder = new TextDecoder();
+
+/**
+ * The request body parsed and as text, refused with 413 past |limit| bytes
+ * and 400 when not a JSON object.
+ * @returns {Promise<{ body: object, text: string }>}
+ */
 async function readJson(req, limit) {
   const tooLarge = () => new HttpError(413, `request body over ${limit} bytes`, 'body_too_large');
   if (req.contentLength > limit) throw tooLarge();
@@ -130,21 +138,25 @@ async function readJson(req, limit) {
     if (size > limit) throw tooLarge();
     chunks.push(chunk);
   }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.length;
+  let bytes = chunks[0] ?? new Uint8Array(0); // a small body is one chunk: no copy
+  if (chunks.length > 1) {
+    bytes = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) {
+      bytes.set(c, at);
+      at += c.length;
+    }
   }
+  const text = decoder.decode(bytes);
   let body;
   try {
-    body = JSON.parse(new TextDecoder().decode(bytes));
+    body = JSON.parse(text);
   } catch {
     throw new HttpError(400, 'request body is not valid JSON', 'invalid_json');
   }
   if (!body || typeof body !== 'object' || Array.isArray(body))
     throw new HttpError(400, 'request body must be a JSON object', 'invalid_json');
-  return body;
+  return { body, text };
 }
 
 /**
@@ -217,9 +229,10 @@ function routeHeaders(route) {
   return h;
 }
 
-/** @returns {Reply} */
+/** @param {Record<string, string>} [headers] a fresh object, taken over @returns {Reply} */
 function json(status, value, headers = {}) {
-  return { status, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(value) };
+  headers['content-type'] = 'application/json';
+  return { status, headers, body: JSON.stringify(value) };
 }
 
 /** @returns {Reply} */

@@ -230,8 +230,10 @@ export declare class Router {
   /** Serves one chat completion; rejects with a SwitchyardError. */
   completion(body: ChatCompletionRequest & { stream: true }): Promise<ChunkStream>;
   completion(body: ChatCompletionRequest): Promise<ChatCompletion>;
-  /** Serves one embeddings request ({model, input}); rejects with a SwitchyardError. */
-  embedding(body: { model: string; input: string | string[] | number[] | number[][]; [k: string]: unknown }): Promise<{ object: 'list'; data: Array<{ object: 'embedding'; index: number; embedding: number[] | string }>; model: string; usage?: object; readonly switchyard: Route }>;
+  /** The same from the request's JSON text, handed to the core as it is (no JSON.stringify): a ChunkStream when it asks for a stream. */
+  completion(json: string): Promise<ChatCompletion | ChunkStream>;
+  /** Serves one embeddings request ({model, input}, or its JSON text); rejects with a SwitchyardError. */
+  embedding(body: { model: string; input: string | string[] | number[] | number[][]; [k: string]: unknown } | string): Promise<{ object: 'list'; data: Array<{ object: 'embedding'; index: number; embedding: number[] | string }>; model: string; usage?: object; readonly switchyard: Route }>;
   /** Every deployment with its health now, as the core sees it. API keys are never included. */
   health(): Array<{ id: string; model_group: string; model: string; cooling_until: number; reason: string | null; failures: number;
     /** This minute's attempts and tokens, and attempts in flight (fleet-wide with a shared store). */

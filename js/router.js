@@ -204,17 +204,17 @@ export class Router {
       return;
     }
     this.#pending.delete(id);
-    if (p.stream) {
-      p.stream.finish(answer.route, answer.status === 200 ? undefined : toError(answer));
-      return;
-    }
-    settle(p, answer);
+    if (p.stream) p.stream.finish(answer.route, answer.status === 200 ? undefined : toError(answer));
+    else settle(p, answer);
+    // Let go of the promise and what it resolved to: the Map's table may
+    // keep |p| reachable for the scavenger (js/transport/node.js says why).
+    p.resolve = p.reject = p.stream = null;
   }
 
   /**
    * Serves one OpenAI chat-completion request. With `stream: true` it
    * resolves, at the first content token, to a ChunkStream.
-   * @param {object} body
+   * @param {object | string} body the request, or its JSON text (handed to the core as it is: a gateway that has the client's text saves a JSON.stringify)
    * @returns {Promise<any>} the chat.completion (with a non-enumerable `switchyard` route), or a ChunkStream
    */
   completion(body) { return this.#request(body, false); }
@@ -222,7 +222,7 @@ export class Router {
   /**
    * Serves one OpenAI embeddings request ({model, input}) with the same
    * routing, retries, fallbacks and cooldowns.
-   * @param {object} body
+   * @param {object | string} body the request, or its JSON text
    * @returns {Promise<any>} the embeddings list, with a non-enumerable `switchyard` route
    */
   embedding(body) { return this.#request(body, true); }
@@ -232,9 +232,9 @@ export class Router {
     return new Promise((resolve, reject) => {
       const start = () => {
         if (this.#closed) return reject(new Error('switchyard: router is closed'));
-        const text = JSON.stringify(body);
+        const text = typeof body === 'string' ? body : JSON.stringify(body);
         const id = embeddings ? this.#core.beginEmbeddings(text) : this.#core.begin(text);
-        const p = { resolve, reject };
+        const p = { resolve, reject, stream: null };
         const early = this.#early.get(id);
         if (early) {
           this.#early.delete(id);

@@ -63,6 +63,8 @@ export class Core {
   /** @type {Array<() => void>} */
   #queued = [];
   #storeWarned = false;
+  /** @type {Uint8Array | null} a view of the memory, remade only when it grew */
+  #mem = null;
 
   /** True while the core runs, that is inside a CoreHost callback. */
   get busy() { return this.#depth > 0; }
@@ -93,8 +95,14 @@ export class Core {
     return this.#enter(fn);
   }
 
-  // Memory can grow during any call, so views are made fresh each time.
-  #u8() { return new Uint8Array(this.#x.memory.buffer); }
+  // Memory can grow during any call, detaching the old buffer: the view is
+  // checked against the current one on every use, a getter instead of a new
+  // view per crossing.
+  #u8() {
+    const b = this.#x.memory.buffer;
+    if (this.#mem?.buffer !== b) this.#mem = new Uint8Array(b);
+    return this.#mem;
+  }
   #str(ptr, len) { return dec.decode(this.#u8().subarray(ptr, ptr + len)); }
   #cstr(ptr) {
     const u8 = this.#u8();
@@ -122,12 +130,13 @@ export class Core {
     const guarded = {};
     for (const [name, fn] of Object.entries(this.#rawImports(host))) {
       const neutral = name === 'kv_get' ? -1 : name === 'kv_add' ? (_kp, _kl, delta) => delta : name === 'now_ms' ? Date.now : undefined;
-      guarded[name] = (...args) => {
+      // Five parameters, the widest import's: no rest array per call.
+      guarded[name] = (a, b, c, d, e) => {
         try {
-          return fn(...args);
+          return fn(a, b, c, d, e);
         } catch (err) {
           this.#hostError(name, err);
-          return typeof neutral === 'function' ? neutral(...args) : neutral;
+          return typeof neutral === 'function' ? neutral(a, b, c, d, e) : neutral;
         }
       };
     }
@@ -148,9 +157,9 @@ export class Core {
       kv_get: (kp, kl, out, cap) => {
         const v = host.kvGet(this.#str(kp, kl));
         if (v === undefined) return -1;
-        const b = enc.encode(v);
-        if (b.length <= cap) this.#u8().set(b, out);
-        return b.length;
+        // Straight into the core's buffer; its length is all a value too long for it needs.
+        const { read, written } = enc.encodeInto(v, this.#u8().subarray(out, out + cap));
+        return read === v.length ? written : enc.encode(v).length;
       },
       kv_put: (kp, kl, vp, vl, ttl) => host.kvPut(this.#str(kp, kl), this.#str(vp, vl), ttl),
       kv_add: (kp, kl, delta, ttl) => host.kvAdd(this.#str(kp, kl), delta, ttl),
@@ -170,6 +179,26 @@ export class Core {
   }
 
   /**
+   * Copies |text| as UTF-8 into the core's memory for the length of |fn|.
+   * ASCII, which JSON, headers and keys nearly always are, is encoded in
+   * place, without a Uint8Array of its own; other text is encoded first.
+   */
+  #withText(text, fn) {
+    const ptr = this.#x.sy_alloc(text.length);
+    if (ptr === 0) return this.#withBytes(enc.encode(text), fn); // refused (or empty): that path says so
+    const { read, written } = enc.encodeInto(text, this.#u8().subarray(ptr, ptr + text.length));
+    if (read < text.length) {
+      this.#x.sy_free(ptr);
+      return this.#withBytes(enc.encode(text), fn);
+    }
+    try {
+      return fn(ptr, written);
+    } finally {
+      this.#x.sy_free(ptr);
+    }
+  }
+
+  /**
    * Creates the router; throws an Error naming the bad key when the config is rejected.
    * @param {string} configJson
    * @param {bigint} seed
@@ -178,7 +207,7 @@ export class Core {
     const lo = Number(seed & 0xffffffffn) | 0;
     const hi = Number((seed >> 32n) & 0xffffffffn) | 0;
     if (this.#router) throw new Error('switchyard core: this instance already holds a router');
-    const r = this.#ask('createRouter', () => this.#withBytes(enc.encode(configJson), (p, n) => this.#x.sy_router_new(p, n, lo, hi)));
+    const r = this.#ask('createRouter', () => this.#withText(configJson, (p, n) => this.#x.sy_router_new(p, n, lo, hi)));
     if (r === 0) throw new RangeError('switchyard core: out of memory creating the router');
     const errPtr = this.#x.sy_router_error(r);
     if (errPtr !== 0) {
@@ -191,14 +220,14 @@ export class Core {
 
   /** @param {string} body the client's JSON body; returns the request id. */
   begin(body) {
-    const id = this.#ask('begin', () => this.#withBytes(enc.encode(body), (p, n) => this.#x.sy_request_begin(this.#router, p, n)));
+    const id = this.#ask('begin', () => this.#withText(body, (p, n) => this.#x.sy_request_begin(this.#router, p, n)));
     if (id < 0) throw new RangeError('switchyard core: out of memory');
     return id;
   }
 
   /** @param {string} body an embeddings body; returns the request id. */
   beginEmbeddings(body) {
-    const id = this.#ask('beginEmbeddings', () => this.#withBytes(enc.encode(body), (p, n) => this.#x.sy_request_embeddings(this.#router, p, n)));
+    const id = this.#ask('beginEmbeddings', () => this.#withText(body, (p, n) => this.#x.sy_request_embeddings(this.#router, p, n)));
     if (id < 0) throw new RangeError('switchyard core: out of memory');
     return id;
   }
@@ -207,19 +236,19 @@ export class Core {
 
   /** @param {string} headers "name:value\n" lines, names lower-case */
   onResponse(attempt, status, headers) {
-    this.#report(() => this.#withBytes(enc.encode(headers), (p, n) => this.#x.sy_on_response(this.#router, attempt, status, p, n)));
+    this.#report(() => this.#withText(headers, (p, n) => this.#x.sy_on_response(this.#router, attempt, status, p, n)));
   }
 
   /** @param {Uint8Array} chunk */
   onBody(attempt, chunk) {
-    chunk = chunk.slice(); // a queued call must not see the caller reuse its buffer
+    if (this.busy) chunk = chunk.slice(); // a queued call must not see the caller reuse its buffer
     this.#report(() => this.#withBytes(chunk, (p, n) => this.#x.sy_on_body(this.#router, attempt, p, n)));
   }
 
   onEnd(attempt) { this.#report(() => this.#x.sy_on_end(this.#router, attempt)); }
 
   onError(attempt, message) {
-    this.#report(() => this.#withBytes(enc.encode(message), (p, n) => this.#x.sy_on_error(this.#router, attempt, p, n)));
+    this.#report(() => this.#withText(message, (p, n) => this.#x.sy_on_error(this.#router, attempt, p, n)));
   }
 
   onTimer(timer) { this.#report(() => this.#x.sy_on_timer(this.#router, timer)); }
@@ -234,7 +263,7 @@ export class Core {
   storeChanged(key) {
     this.#report(() => key === null
       ? this.#x.sy_store_changed(this.#router, 0, 0)
-      : this.#withBytes(enc.encode(key), (p, n) => this.#x.sy_store_changed(this.#router, p, n)));
+      : this.#withText(key, (p, n) => this.#x.sy_store_changed(this.#router, p, n)));
   }
 
   /**
@@ -243,7 +272,7 @@ export class Core {
    * @param {string} group
    */
   route(group) {
-    const p = this.#ask('route', () => this.#withBytes(enc.encode(group + '\0'), (ptr) => this.#x.sy_router_route(this.#router, ptr)));
+    const p = this.#ask('route', () => this.#withText(group + '\0', (ptr) => this.#x.sy_router_route(this.#router, ptr)));
     return p === 0 ? null : this.#cstr(p);
   }
 

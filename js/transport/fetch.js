@@ -6,34 +6,42 @@
  * @param {import('../core/binding.js').Core} core
  */
 export function createFetchTransport(fetchFn, core) {
-  /** @type {Map<number, AbortController>} */
+  // A cell per attempt in flight, which lets go of its controller when the
+  // attempt ends: a Map's deleted entry can stay reachable for the scavenger
+  // until a full GC (js/transport/node.js says what that costs).
+  /** @type {Map<number, { ctl: AbortController | null }>} ctl null: ended */
   const live = new Map();
 
-  async function run(attempt, head, body, ctl) {
+  function close(attempt, cell) {
+    live.delete(attempt);
+    cell.ctl = null;
+  }
+
+  async function run(attempt, cell, head, body) {
     // An aborted attempt reports nothing more: the core has moved on. One
     // aborted before this task ran (a hedge lost, the request cancelled in
     // the same entry point) is never sent at all.
-    if (live.get(attempt) !== ctl) return;
+    if (!cell.ctl) return;
     const fail = (err) => {
-      if (live.get(attempt) !== ctl) return;
-      live.delete(attempt);
+      if (!cell.ctl) return;
+      close(attempt, cell);
       core.onError(attempt, describe(err, head));
     };
     let res;
     try {
-      res = await fetchFn(head.url, { method: head.method, headers: head.headers, body, signal: ctl.signal });
+      res = await fetchFn(head.url, { method: head.method, headers: head.headers, body, signal: cell.ctl.signal });
     } catch (err) {
       fail(err);
       return;
     }
-    if (live.get(attempt) !== ctl) return;
+    if (!cell.ctl) return;
     let lines = '';
     for (const [name, value] of res.headers) lines += `${name}:${value}\n`;
     core.onResponse(attempt, res.status, lines);
     try {
       if (res.body) {
         for await (const chunk of res.body) {
-          if (live.get(attempt) !== ctl) return;
+          if (!cell.ctl) return;
           core.onBody(attempt, chunk);
         }
       }
@@ -41,27 +49,32 @@ export function createFetchTransport(fetchFn, core) {
       fail(err);
       return;
     }
-    if (live.get(attempt) !== ctl) return;
-    live.delete(attempt);
+    if (!cell.ctl) return;
+    close(attempt, cell);
     core.onEnd(attempt);
   }
 
   return {
     /** @param {number} attempt @param {string} headText @param {Uint8Array} body */
     start(attempt, headText, body) {
-      const ctl = new AbortController();
-      live.set(attempt, ctl);
+      const cell = { ctl: new AbortController() };
+      live.set(attempt, cell);
       // Started from a task of its own: the core is still inside fetch_start.
-      queueMicrotask(() => run(attempt, JSON.parse(headText), body, ctl));
+      queueMicrotask(() => run(attempt, cell, JSON.parse(headText), body));
     },
     abort(attempt) {
-      const ctl = live.get(attempt);
-      live.delete(attempt);
+      const cell = live.get(attempt);
+      if (!cell) return;
+      const { ctl } = cell;
+      close(attempt, cell);
       ctl?.abort();
     },
     abortAll() {
-      for (const ctl of live.values()) ctl.abort();
-      live.clear();
+      for (const [attempt, cell] of live) {
+        const { ctl } = cell;
+        close(attempt, cell);
+        ctl?.abort();
+      }
     },
   };
 }
