@@ -111,6 +111,25 @@ test('malformed JSON is 400, a huge body 413, an unknown path 404; the gateway s
   assert.equal(ok.choices[0].message.role, 'assistant');
 });
 
+test('a client still sending long past its 413 is cut off, not read without end', async () => {
+  const { request } = await import('node:http');
+  const total = 32 * 1024 * 1024, piece = Buffer.alloc(64 * 1024, 0x61);
+  let status = 0, sent = 0, closed = false;
+  const req = request(`${gateway.url}/v1/chat/completions`, {
+    method: 'POST', headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' },
+  }, (res) => { status = res.statusCode; res.resume(); });
+  req.on('error', () => {}); // the reset that cuts it off
+  const gone = new Promise((resolve) => req.on('close', () => { closed = true; resolve(); }));
+  while (sent < total && !closed) {
+    sent += piece.length;
+    if (!req.write(piece)) await Promise.race([new Promise((r) => req.once('drain', r)), gone]);
+  }
+  if (!closed) req.end();
+  await gone;
+  assert.equal(status, 413);
+  assert.ok(sent < total, `the gateway read all ${sent} bytes`);
+});
+
 test('the CLI refuses an invalid config, naming the key, with a non-zero exit', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sy-cli-'));
   const file = join(dir, 'config.yaml');
