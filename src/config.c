@@ -915,7 +915,7 @@ void sy_deployment_clear(sy_deployment *d) {
   sy_free(d->api_base);
   sy_free(d->api_key);
   sy_free(d->api_version);
-  sy_free(d->extra_params);
+  cJSON_Delete(d->extra_params);
   free_tags(d);
 }
 
@@ -1046,9 +1046,10 @@ static int rd_litellm_params(parser *p, const cJSON *params, sy_deployment *d) {
     size_t len = path_key(p, "request_timeout"); /* LiteLLM's alias of timeout */
     if ((rc = rd_secs(p, v, &d->timeout_ms)) == 0) path_pop(p, len);
   }
-  if (rc == 0 && extra->child && !(d->extra_params = cJSON_PrintUnformatted(extra)))
-    rc = SY_ERR_NOMEM;
-  cJSON_Delete(extra);
+  if (rc == 0 && extra->child)
+    d->extra_params = extra; /* kept parsed: the upstream body is written from it */
+  else
+    cJSON_Delete(extra);
   return rc;
 }
 

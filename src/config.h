@@ -69,8 +69,8 @@ typedef struct sy_deployment {
   char *api_base;                   /* NULL: the provider's default */
   char *api_key;                    /* secret: never printed, logged or emitted */
   char *api_version;                /* Azure's api-version, NULL: provider default */
-  char *extra_params;               /* other litellm_params as a JSON object text, merged
-                                       into every upstream body; NULL when none */
+  struct cJSON *extra_params;       /* other litellm_params as a JSON object, merged into
+                                       every upstream body as it is; NULL when none */
   sy_ms timeout_ms;                 /* per-attempt timeout; SY_UNSET: router's */
   sy_ms stream_timeout_ms;          /* first-token timeout; SY_UNSET: router's */
   int num_retries;                  /* SY_UNSET: router's */

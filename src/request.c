@@ -112,8 +112,6 @@ struct sy_router {
   sy_buf ev;             /* event being built */
   sy_buf head, body;     /* upstream request being built */
   sy_observed *observed; /* per config deployment: latency, provider hints */
-  cJSON **extra;         /* per config deployment: its extra_params parsed at
-                            creation (NULL when none), not once per attempt */
   sy_kv_cache *cache;    /* the copy of the store's keys (health.h) */
   const sy_host *store;  /* the health functions' host: kv through |cache| */
 };
@@ -653,7 +651,7 @@ static void start_attempt(sy_router *r, request *q, sy_pick p, sy_ms now) {
                  .api_base = d->api_base,
                  .api_key = d->api_key,
                  .api_version = d->api_version,
-                 .extra_params = d->index >= 0 ? r->extra[d->index] : NULL,
+                 .extra_params = d->extra_params,
                  .embeddings = q->embeddings};
   int rc = sy_provider_build_request(&t, q->params, q->stream, &r->head, &r->body);
   if (rc == SY_OK && (r->head.oom || r->body.oom)) rc = SY_ERR_NOMEM;
@@ -1157,16 +1155,9 @@ int sy_router_new(const char *cfg, size_t len, uint64_t seed, const sy_host *hos
   sy_buf_init(&r->body);
   int rc = sy_config_parse(cfg, len, &r->cfg, err, warn_cb, r);
   if (rc == SY_OK &&
-      ((r->cfg->ndeps && (!(r->observed = sy_calloc(r->cfg->ndeps, sizeof *r->observed)) ||
-                          !(r->extra = sy_calloc(r->cfg->ndeps, sizeof *r->extra)))) ||
+      ((r->cfg->ndeps && !(r->observed = sy_calloc(r->cfg->ndeps, sizeof *r->observed))) ||
        !(r->cache = sy_kv_cache_new(&r->host, r->cfg->ndeps))))
     rc = SY_ERR_NOMEM;
-  /* The config printed these texts from parsed JSON: only memory can make
-   * their parse fail. */
-  for (size_t i = 0; rc == SY_OK && i < r->cfg->ndeps; i++) {
-    const char *text = r->cfg->deps[i].extra_params;
-    if (text && !(r->extra[i] = cJSON_Parse(text))) rc = SY_ERR_NOMEM;
-  }
   if (rc < 0) {
     sy_router_free(r);
     return rc;
@@ -1187,9 +1178,6 @@ void sy_router_free(sy_router *r) {
       i = (size_t)-1; /* the map shifted: rescan from the start */
     }
   }
-  for (size_t i = 0; r->extra && i < r->cfg->ndeps; i++)
-    cJSON_Delete(r->extra[i]);
-  sy_free(r->extra);
   sy_config_free(r->cfg);
   sy_free(r->observed);
   sy_kv_cache_free(r->cache);

@@ -9,8 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cJSON.h"
 #include "config.h"
 #include "t.h"
+
+/* |d|'s extra params as compact JSON text, "" when none; valid until the next call. */
+static const char *extra_text(const sy_deployment *d) {
+  static char text[512];
+  text[0] = '\0';
+  if (d->extra_params) cJSON_PrintPreallocated(d->extra_params, text, sizeof text, 0);
+  return text;
+}
 
 /* ---- helpers ---- */
 
@@ -157,7 +166,7 @@ static void test_full_config(void) {
   T_EQ_INT(eu->order, SY_UNSET);
   T_EQ_DBL(eu->max_input_tokens, 128000);
   /* provider params only: max_retries, region_name, base_model are LiteLLM's */
-  T_EQ_STR(eu->extra_params, "{\"temperature\":0.2,\"max_tokens\":512}");
+  T_EQ_STR(extra_text(eu), "{\"temperature\":0.2,\"max_tokens\":512}");
   T_EQ_INT(eu->index, 0);
   for (int c = 0; c < SY_CLASS_COUNT; c++)
     T_EQ_INT(eu->retry_policy[c], SY_UNSET);
@@ -191,7 +200,7 @@ static void test_full_config(void) {
 
   T_EQ_INT(cfg->deps[3].provider, SY_PROVIDER_ANTHROPIC);
   T_EQ_STR(cfg->deps[3].upstream_model, "claude-sonnet-4-5");
-  T_EQ_STR(cfg->deps[3].extra_params, "{\"max_tokens\":1024}");
+  T_EQ_STR(extra_text(&cfg->deps[3]), "{\"max_tokens\":1024}");
   T_EQ_INT(cfg->deps[4].provider, SY_PROVIDER_ANTHROPIC); /* bare claude-... */
   T_EQ_STR(cfg->deps[4].upstream_model, "claude-3-5-haiku-20241022");
   T_EQ_INT(cfg->deps[5].provider, SY_PROVIDER_OPENAI); /* bare name */
@@ -538,7 +547,7 @@ static void test_semantics(void) {
   if (cfg) {
     const sy_deployment *d = &cfg->deps[0];
     T_CHECK(d->api_base == NULL && d->api_key == NULL && d->api_version == NULL);
-    T_EQ_STR(d->extra_params, "{\"seed\":7}");
+    T_EQ_STR(extra_text(d), "{\"seed\":7}");
     T_EQ_DBL(d->rpm + d->tpm, 0);
     T_CHECK(cfg->env.openai_api_key == NULL && cfg->env.openai_api_base == NULL);
   }
@@ -557,7 +566,7 @@ static void test_semantics(void) {
     T_EQ_INT(d->ntags, 3);
     T_EQ_STR(d->upstream_model, "b");
     T_EQ_STR(d->group, "h");
-    T_EQ_STR(d->extra_params, "{\"seed\":2}");
+    T_EQ_STR(extra_text(d), "{\"seed\":2}");
     T_EQ_INT(d->retry_policy[SY_CLASS_TIMEOUT], SY_UNSET);
     T_EQ_INT(d->retry_policy[SY_CLASS_AUTH], 2);
     T_EQ_STR(cfg->env.openai_api_key, "k2");
@@ -949,7 +958,7 @@ static void test_warnings(void) {
            "provider_env.OPENAI_KEY: unknown key, ignored\n");
   if (cfg) {
     /* unknown litellm_params are provider params; LiteLLM's own are dropped */
-    T_EQ_STR(cfg->deps[0].extra_params, "{\"temperature\":1}");
+    T_EQ_STR(extra_text(&cfg->deps[0]), "{\"temperature\":1}");
     T_EQ_INT(cfg->settings.allowed_fails_policy[SY_CLASS_NOT_FOUND], 1);
   }
   sy_config_free(cfg);
