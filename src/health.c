@@ -415,10 +415,11 @@ static void copies_clear(sy_kv_cache *c) {
   c->used = 0;
 }
 
-/* The fresh copy of |key|, or NULL. */
-static kv_copy *copy_of(sy_kv_cache *c, const char *key, size_t kl) {
+/* The fresh copy of |key| (its key_hash |h|), or NULL. Callers hash a key
+ * once for this and copy_keep: a hash is about 100 instructions. */
+static kv_copy *copy_of(sy_kv_cache *c, const char *key, size_t kl, uint64_t h) {
   if (!c->watched || !c->slots) return NULL;
-  kv_copy *s = copy_slot(c, key, kl, key_hash(key, kl));
+  kv_copy *s = copy_slot(c, key, kl, h);
   return s->hash && s->fresh_until > c->now ? s : NULL;
 }
 
@@ -431,14 +432,13 @@ static double text_num(const char *val, int32_t vl) {
   return strtod(text, NULL);
 }
 
-/* Keeps |val| (|vl| bytes, -1: absent), the number |num|, as |key|'s value
- * until |fresh_until|. Out of memory or too long, the key is only marked
- * stale: reads go to the store, which is always right. */
-static void copy_keep(sy_kv_cache *c, const char *key, size_t kl, const char *val, int32_t vl,
-                      double num, sy_ms fresh_until) {
+/* Keeps |val| (|vl| bytes, -1: absent), the number |num|, as the value of
+ * |key| (its key_hash |h|) until |fresh_until|. Out of memory or too long,
+ * the key is only marked stale: reads go to the store, which is always right. */
+static void copy_keep(sy_kv_cache *c, const char *key, size_t kl, uint64_t h, const char *val,
+                      int32_t vl, double num, sy_ms fresh_until) {
   if (!c->watched || kl >= KEY_MAX) return;
   if (!c->slots && !(c->slots = sy_calloc(c->cap, sizeof *c->slots))) return;
-  uint64_t h = key_hash(key, kl);
   kv_copy *s = copy_slot(c, key, kl, h);
   if (!s->hash) {
     if (c->used + 1 > c->cap / 4 * 3) {
@@ -480,16 +480,22 @@ static sy_ms fresh_for(const sy_kv_cache *c, sy_ms ttl_ms) {
   return c->now + age;
 }
 
-static int32_t copy_get(void *u, const char *key, size_t kl, char *out, size_t cap) {
-  sy_kv_cache *c = u;
-  kv_copy *s = copy_of(c, key, kl);
+/* copy_get with the key's hash |h| known. */
+static int32_t copy_read(sy_kv_cache *c, const char *key, size_t kl, uint64_t h, char *out,
+                         size_t cap) {
+  kv_copy *s = copy_of(c, key, kl, h);
   if (s) {
     if (s->vlen > 0 && (size_t)s->vlen <= cap) memcpy(out, s->bytes + kl, (size_t)s->vlen);
     return s->vlen;
   }
   int32_t n = c->store->kv_get(c->store->user, key, kl, out, cap);
-  if (n < 0 || (size_t)n <= cap) copy_keep(c, key, kl, out, n, text_num(out, n), fresh_for(c, 0));
+  if (n < 0 || (size_t)n <= cap)
+    copy_keep(c, key, kl, h, out, n, text_num(out, n), fresh_for(c, 0));
   return n;
+}
+
+static int32_t copy_get(void *u, const char *key, size_t kl, char *out, size_t cap) {
+  return copy_read(u, key, kl, key_hash(key, kl), out, cap);
 }
 
 static void copy_put(void *u, const char *key, size_t kl, const char *val, size_t vl,
@@ -498,12 +504,13 @@ static void copy_put(void *u, const char *key, size_t kl, const char *val, size_
   c->store->kv_put(c->store->user, key, kl, val, vl, ttl_ms);
   note_change(c, key, kl);
   int32_t kept = vl <= CACHED_VALUE_MAX ? (int32_t)vl : CACHED_VALUE_MAX + 1;
-  copy_keep(c, key, kl, val, kept, text_num(val, kept), fresh_for(c, ttl_ms));
+  copy_keep(c, key, kl, key_hash(key, kl), val, kept, text_num(val, kept), fresh_for(c, ttl_ms));
 }
 
 static double copy_add(void *u, const char *key, size_t kl, double delta, sy_ms ttl_ms) {
   sy_kv_cache *c = u;
-  kv_copy *s = copy_of(c, key, kl);
+  uint64_t h = key_hash(key, kl);
+  kv_copy *s = copy_of(c, key, kl, h);
   /* Created by this add when the copy knew it absent: then its TTL is known. */
   sy_ms fresh = s && s->vlen < 0 ? fresh_for(c, ttl_ms) : s ? s->fresh_until : fresh_for(c, 0);
   double sum = c->store->kv_add(c->store->user, key, kl, delta, ttl_ms);
@@ -513,7 +520,7 @@ static double copy_add(void *u, const char *key, size_t kl, double delta, sy_ms 
   char text[24];
   const char *digits = window_text(text, sum, 1);
   int whole = sum >= 0 && sum < 1e15 && sum == floor(sum);
-  copy_keep(c, key, kl, digits, whole ? (int32_t)(text + 23 - digits) : CACHED_VALUE_MAX + 1,
+  copy_keep(c, key, kl, h, digits, whole ? (int32_t)(text + 23 - digits) : CACHED_VALUE_MAX + 1,
             whole ? sum : 0, fresh);
   return sum;
 }
@@ -575,8 +582,9 @@ static const kv_copy *ref_slot(const sy_kv_cache *c, const sy_kv_ref *ref, doubl
 static const kv_copy *ref_read(sy_kv_cache *c, sy_kv_ref *ref, const char *key, size_t kl,
                                double window) {
   char val[CACHED_VALUE_MAX];
-  copy_get(c, key, kl, val, sizeof val);
-  kv_copy *s = copy_of(c, key, kl);
+  uint64_t h = key_hash(key, kl);
+  copy_read(c, key, kl, h, val, sizeof val);
+  kv_copy *s = copy_of(c, key, kl, h);
   if (s) *ref = (sy_kv_ref){c->epoch, (uint32_t)(s - c->slots), s->version, window};
   return s;
 }
@@ -585,7 +593,7 @@ static const kv_copy *ref_read(sy_kv_cache *c, sy_kv_ref *ref, const char *key, 
 static sy_ms copy_fresh(sy_kv_cache *c, const char *prefix, const char *id) {
   char key[KEY_MAX];
   size_t kl = make_key(key, prefix, id, NULL);
-  kv_copy *s = copy_of(c, key, kl);
+  kv_copy *s = copy_of(c, key, kl, key_hash(key, kl));
   return s ? s->fresh_until : 0;
 }
 
