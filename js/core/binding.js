@@ -3,6 +3,12 @@
 // runtime goes through this file.
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+// Store keys are interned up to this length (src/health.c's keys are
+// shorter), and at most this many at once.
+const KEY_INTERN_MAX = 128;
+const KEY_INTERN_SLOTS = 4096;
+// Upstream bodies up to SLAB_BYTES / 8 are copied into slabs of this size.
+const SLAB_BYTES = 64 * 1024;
 
 /**
  * @typedef {object} CoreHost What the core asks of its host; every member is required.
@@ -65,6 +71,10 @@ export class Core {
   #storeWarned = false;
   /** @type {Uint8Array | null} a view of the memory, remade only when it grew */
   #mem = null;
+  /** @type {Map<number, string>} interned store keys by hash (#key) */
+  #keys = new Map();
+  #slab = new Uint8Array(0);
+  #slabUsed = SLAB_BYTES; // full: the first body makes the first slab
 
   /** True while the core runs, that is inside a CoreHost callback. */
   get busy() { return this.#depth > 0; }
@@ -95,15 +105,61 @@ export class Core {
     return this.#enter(fn);
   }
 
-  // Memory can grow during any call, detaching the old buffer: the view is
-  // checked against the current one on every use, a getter instead of a new
-  // view per crossing.
+  // Memory can grow during any call, detaching the old buffer, and a view
+  // of a detached buffer has length 0: that check is all a crossing pays.
+  // Reading memory.buffer instead was 6 % of a routed attempt.
   #u8() {
-    const b = this.#x.memory.buffer;
-    if (this.#mem?.buffer !== b) this.#mem = new Uint8Array(b);
-    return this.#mem;
+    const m = this.#mem;
+    if (m !== null && m.length !== 0) return m;
+    return (this.#mem = new Uint8Array(this.#x.memory.buffer));
   }
   #str(ptr, len) { return dec.decode(this.#u8().subarray(ptr, ptr + len)); }
+
+  /**
+   * A store key's text. The core names the same few keys over and over
+   * (a deployment's counters of this minute), and TextDecoder costs about
+   * 250 ns for one, most of a kv crossing: ASCII keys are interned by a
+   * hash of their bytes, checked byte for byte against the kept text.
+   * Bounded: the table starts over when full (keys of past minutes go).
+   */
+  #key(ptr, len) {
+    if (len > KEY_INTERN_MAX) return this.#str(ptr, len);
+    const u8 = this.#u8();
+    const end = ptr + len;
+    let h = len;
+    for (let i = ptr; i < end; i++) h = (Math.imul(h, 31) + u8[i]) | 0;
+    const kept = this.#keys.get(h);
+    if (kept !== undefined && kept.length === len) {
+      let i = 0;
+      while (i < len && kept.charCodeAt(i) === u8[ptr + i]) i++;
+      if (i === len) return kept;
+    }
+    const text = this.#str(ptr, len);
+    if (text.length === len) { // ASCII: one byte per character, as the check reads it
+      if (this.#keys.size >= KEY_INTERN_SLOTS) this.#keys.clear();
+      this.#keys.set(h, text);
+    }
+    return text;
+  }
+
+  /**
+   * A copy of |len| bytes at |ptr| that the host may keep (an upstream
+   * body, written after the crossing returns). Carved from a shared slab:
+   * a Uint8Array of its own above 64 bytes is an ArrayBuffer with an
+   * off-heap store, several hundred ns to make and to collect. A slab
+   * lives while any of its bodies does, at most SLAB_BYTES each.
+   */
+  #copyOut(ptr, len) {
+    if (len > SLAB_BYTES / 8) return this.#u8().slice(ptr, ptr + len);
+    if (this.#slabUsed + len > SLAB_BYTES) {
+      this.#slab = new Uint8Array(SLAB_BYTES);
+      this.#slabUsed = 0;
+    }
+    const out = this.#slab.subarray(this.#slabUsed, this.#slabUsed + len);
+    this.#slabUsed = (this.#slabUsed + len + 7) & ~7;
+    out.set(this.#u8().subarray(ptr, ptr + len));
+    return out;
+  }
   #cstr(ptr) {
     const u8 = this.#u8();
     let end = ptr;
@@ -147,7 +203,7 @@ export class Core {
     return {
       now_ms: () => host.now(),
       fetch_start: (a, hp, hl, bp, bl) =>
-        host.fetchStart(a, this.#str(hp, hl), this.#u8().slice(bp, bp + bl)),
+        host.fetchStart(a, this.#str(hp, hl), this.#copyOut(bp, bl)),
       fetch_abort: (a) => host.fetchAbort(a),
       timer_start: (t, ms) => host.timerStart(t, ms),
       timer_cancel: (t) => host.timerCancel(t),
@@ -155,14 +211,14 @@ export class Core {
       chunk: (id, p, l) => host.chunk(id, this.#str(p, l)),
       emit: (p, l) => host.emit(this.#str(p, l)),
       kv_get: (kp, kl, out, cap) => {
-        const v = host.kvGet(this.#str(kp, kl));
+        const v = host.kvGet(this.#key(kp, kl));
         if (v === undefined) return -1;
         // Straight into the core's buffer; its length is all a value too long for it needs.
         const { read, written } = enc.encodeInto(v, this.#u8().subarray(out, out + cap));
         return read === v.length ? written : enc.encode(v).length;
       },
-      kv_put: (kp, kl, vp, vl, ttl) => host.kvPut(this.#str(kp, kl), this.#str(vp, vl), ttl),
-      kv_add: (kp, kl, delta, ttl) => host.kvAdd(this.#str(kp, kl), delta, ttl),
+      kv_put: (kp, kl, vp, vl, ttl) => host.kvPut(this.#key(kp, kl), this.#str(vp, vl), ttl),
+      kv_add: (kp, kl, delta, ttl) => host.kvAdd(this.#key(kp, kl), delta, ttl),
     };
   }
 
