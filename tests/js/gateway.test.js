@@ -249,11 +249,13 @@ model_list:
   await gw.close();
 });
 
-test('npm start: the embedded demo shows a retry and a fallback, then SIGTERM stops it cleanly', async () => {
+test('npm start: the embedded demo shows a retry and a fallback, logs each request on stdout, then SIGTERM stops it cleanly', async () => {
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, ['js/cli.js', 'serve', '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['js/cli.js', 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
+  let out = '';
   child.stderr.on('data', (d) => (err += d));
+  child.stdout.on('data', (d) => (out += d));
   for (let i = 0; i < 200 && (err.match(/switchyard demo: (gpt-4o|claude)/g) ?? []).length < 2; i++)
     await new Promise((r) => setTimeout(r, 25));
   assert.match(err, /gpt-4o .*answered by deployment gpt-4o-steady of group gpt-4o after 2 attempt/);
@@ -261,6 +263,13 @@ test('npm start: the embedded demo shows a retry and a fallback, then SIGTERM st
   const exit = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   child.kill('SIGTERM');
   assert.equal(await exit, 0);
+  // The access log is written in batches: by exit, every line is out, whole.
+  const lines = out.trim().split('\n').map((l) => JSON.parse(l));
+  const chats = lines.filter((l) => l.path === '/v1/chat/completions');
+  assert.deepEqual(chats.map((l) => [l.method, l.status, l.model_group, l.deployment, l.attempts]),
+    [['POST', 200, 'gpt-4o', 'gpt-4o-steady', 2], ['POST', 200, 'gpt-4o-mini', 'gpt-4o-mini', 2]]);
+  assert.match(chats[0].tries[0], /^gpt-4o-flaky:503:\w+:\d+ms$/);
+  assert.ok(chats.every((l) => !Number.isNaN(Date.parse(l.ts)) && l.ms >= 0), 'each line has its time and duration');
 });
 
 test('alerts: a webhook POST when a deployment cools, once per deployment per window', async () => {
