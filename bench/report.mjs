@@ -145,32 +145,39 @@ if (gw) {
 
   const P = gw.profile;
   if (P?.switchyard) {
+    // The floors that were profiled, the http.request one (the same transport as Switchyard's) first.
+    const floors = ['passthrough-http', 'passthrough'].filter((n) => P[n]);
+    const who = [...floors, 'switchyard'];
+    const floor = floors[0];
     md.push('### Where the Switchyard gateway\'s CPU goes', '');
-    md.push(`\`node --cpu-prof\` of each process under the same load (${gw.settings.connections} connections, ${P.switchyard.profiled_ms ? '' : ''}one run each after the rounds). ` +
+    md.push(`\`node --cpu-prof\` of each process under the same load (${gw.settings.connections} connections, one run each after the rounds). ` +
       'Shares of the busy samples, each sample attributed by its leaf frame, times as shares of the unprofiled CPU/request above (the profiler itself inflates CPU). ' +
-      `Under the profiler: switchyard ${n0(P.switchyard.rps)} req/s, pass-through ${n0(P.passthrough?.rps)} req/s.`, '');
+      `Under the profiler: ${who.map((n) => `${n} ${n0(P[n].rps)} req/s`).join(', ')}.`, '');
     const cats = new Map();
-    for (const who of ['passthrough', 'switchyard']) for (const c of P[who]?.categories ?? []) {
-      const e = cats.get(c.name) ?? { passthrough: 0, switchyard: 0 };
-      e[who] = c.us_per_req ?? 0;
+    for (const n of who) for (const c of P[n].categories ?? []) {
+      const e = cats.get(c.name) ?? Object.fromEntries(who.map((w) => [w, 0]));
+      e[n] = c.us_per_req ?? 0;
       cats.set(c.name, e);
     }
-    const list = [...cats].map(([name, v]) => ({ name, ...v, diff: v.switchyard - v.passthrough })).sort((a, b) => b.switchyard - a.switchyard);
-    const shown = list.filter((c) => c.switchyard >= 3 || c.passthrough >= 3);
+    const list = [...cats].map(([name, v]) => ({ name, ...v })).sort((a, b) => b.switchyard - a.switchyard);
+    const shown = list.filter((c) => who.some((n) => c[n] >= 3));
     const rest = list.filter((c) => !shown.includes(c));
-    md.push('| leaf category | pass-through µs/req | switchyard µs/req | difference |', '|---|---:|---:|---:|');
-    for (const c of shown) md.push(`| ${c.name} | ${f1(c.passthrough)} | ${f1(c.switchyard)} | ${sign(c.diff, f1)} |`);
-    const sum = (k) => rest.reduce((s, c) => s + c[k], 0);
-    md.push(`| everything else (${rest.length} categories) | ${f1(sum('passthrough'))} | ${f1(sum('switchyard'))} | ${sign(sum('switchyard') - sum('passthrough'), f1)} |`);
-    md.push(`| **total** | **${f1(P.passthrough?.unprofiled_cpu_us_per_req)}** | **${f1(P.switchyard.unprofiled_cpu_us_per_req)}** | **${sign(P.switchyard.unprofiled_cpu_us_per_req - (P.passthrough?.unprofiled_cpu_us_per_req ?? 0), f1)}** |`, '');
+    const diff = floor ? (c) => ` | ${sign(c.switchyard - c[floor], f1)}` : () => '';
+    md.push(`| leaf category | ${who.map((n) => `${n} µs/req`).join(' | ')}${floor ? ` | switchyard − ${floor}` : ''} |`,
+      `|---|${who.map(() => '---:|').join('')}${floor ? '---:|' : ''}`);
+    for (const c of shown) md.push(`| ${c.name} | ${who.map((n) => f1(c[n])).join(' | ')}${diff(c)} |`);
+    const sum = Object.fromEntries(who.map((n) => [n, rest.reduce((s, c) => s + c[n], 0)]));
+    md.push(`| everything else (${rest.length} categories) | ${who.map((n) => f1(sum[n])).join(' | ')}${diff(sum)} |`);
+    const total = Object.fromEntries(who.map((n) => [n, P[n].unprofiled_cpu_us_per_req]));
+    md.push(`| **total** | ${who.map((n) => `**${f1(total[n])}**`).join(' | ')}${floor ? ` | **${sign(total.switchyard - total[floor], f1)}**` : ''} |`, '');
     md.push('Inclusive (a function with all it calls; a sample counts once per function):', '');
     md.push('| function | share | µs/req |', '|---|---:|---:|');
     for (const r of P.switchyard.inclusive.slice(0, 16)) md.push(`| ${r.name} | ${(r.share * 100).toFixed(1)} % | ${f1(r.us_per_req)} |`);
     if (P.passthrough) md.push(`| pass-through: undici (fetch), all of it | ${((P.passthrough.inclusive.find((r) => r.name.startsWith('undici'))?.share ?? 0) * 100).toFixed(1)} % | ${f1(P.passthrough.inclusive.find((r) => r.name.startsWith('undici'))?.us_per_req)} |`);
     md.push('');
     const top = shown.slice(0, 12);
-    const p5 = grouped('gateway-profile.svg', 'CPU per request by leaf category (µs, from --cpu-prof)', top.map((c) => ({ label: c.name.replace(/^switchyard /, '').slice(0, 22), values: [c.passthrough, c.switchyard] })),
-      [{ name: 'pass-through', color: COLORS.passthrough }, { name: 'switchyard', color: COLORS.switchyard }], { fmt: f1 });
+    const p5 = grouped('gateway-profile.svg', 'CPU per request by leaf category (µs, from --cpu-prof)', top.map((c) => ({ label: c.name.replace(/^switchyard /, '').slice(0, 22), values: who.map((n) => c[n]) })),
+      who.map((n) => ({ name: n, color: COLORS[n] })), { fmt: f1 });
     md.push(`![profile](${p5})`, '');
   }
 }

@@ -13,7 +13,7 @@
 // the noise of a shared machine falls on all of them alike. The server
 // process's CPU time (utime+stime from /proc/<pid>/stat) over each run is
 // divided by the requests it answered. RSS is read from /proc/<pid>/status.
-// With --profile, Switchyard and the pass-through are then run once more
+// With --profile, Switchyard and the two pass-throughs are then run once more
 // under `node --cpu-prof` with the same load, and profile.mjs says where
 // their CPU goes per request.
 //
@@ -208,8 +208,9 @@ async function main() {
     let child = mock, headers = {}, ready, what;
     if (name === 'direct') {
       return { name, url: `${MOCK}/direct/v1/chat/completions`, headers, child: mock, what: 'the mock upstream itself (its CPU is the mock\'s)', segment: 'direct' };
-    } else if (name === 'passthrough') {
-      child = start(name, [join(HERE, 'passthrough.mjs'), `--port=${port}`, `--upstream=${MOCK}/passthrough/v1/chat/completions`, `--ttl=${TTL}`]);
+    } else if (name === 'passthrough' || name === 'passthrough-prof') {
+      const pre = name === 'passthrough-prof' ? profArgs(name) : [];
+      child = start(name, [...pre, join(HERE, 'passthrough.mjs'), `--port=${port}`, `--upstream=${MOCK}/passthrough/v1/chat/completions`, `--ttl=${TTL}`]);
       ready = `http://127.0.0.1:${port}/`;
       what = 'node:http + fetch() forwarder, no logic (bench/gateway/passthrough.mjs)';
     } else if (name === 'switchyard' || name === 'switchyard-prof') {
@@ -219,13 +220,11 @@ async function main() {
       child = start(name, [...pre, '--import', join(HERE, 'ttl.mjs'), join(ROOT, 'js/cli.js'), 'serve', '--config', cfg, '--port', String(port), '--host', '127.0.0.1'], { stdout: 'null' });
       ready = `http://127.0.0.1:${port}/health/liveliness`;
       what = `node js/cli.js serve --config build/bench/gateway/switchyard.yaml (its one JSON log line per request to /dev/null)`;
-    } else if (name === 'passthrough-http') {
-      child = start(name, [join(HERE, 'passthrough-http.mjs'), `--port=${port}`, `--upstream=${MOCK}/passthrough-http/v1/chat/completions`, `--ttl=${TTL}`]);
+    } else if (name === 'passthrough-http' || name === 'passthrough-http-prof') {
+      const pre = name === 'passthrough-http-prof' ? profArgs(name) : [];
+      child = start(name, [...pre, join(HERE, 'passthrough-http.mjs'), `--port=${port}`, `--upstream=${MOCK}/passthrough-http/v1/chat/completions`, `--ttl=${TTL}`]);
       ready = `http://127.0.0.1:${port}/`;
       what = 'node:http + http.request on a keep-alive Agent, no logic (bench/gateway/passthrough-http.mjs)';
-    } else if (name === 'passthrough-prof') {
-      child = start(name, [...profArgs(name), join(HERE, 'passthrough.mjs'), `--port=${port}`, `--upstream=${MOCK}/passthrough/v1/chat/completions`, `--ttl=${TTL}`]);
-      ready = `http://127.0.0.1:${port}/`;
     } else if (name === 'portkey') {
       const entry = require.resolve('@portkey-ai/gateway/build/start-server.js');
       child = start(name, ['--import', join(HERE, 'loopback-only.mjs'), '--import', join(HERE, 'ttl.mjs'), entry, `--port=${port}`, '--headless']);
@@ -353,7 +352,7 @@ async function main() {
   let profile = null;
   if (opt.profile > 0) {
     profile = {};
-    for (const name of ['switchyard', 'passthrough']) {
+    for (const name of ['switchyard', 'passthrough', 'passthrough-http']) {
       if (!TARGETS.includes(name)) continue;
       const t = await launch(`${name}-prof`);
       const w = await cannon(t, opt.connections, 2); // warm, as the measured targets were
