@@ -8,6 +8,9 @@
 # clock, fixed seed), so the figure does not depend on the machine's load.
 # host_ir_per_request is the part spent in the bench's own host callbacks
 # (h_*: kv store, fetch queue, deliver), inclusive of what they call.
+# ir_per_decision: the K-run also makes K decisions alone (sy_router_route,
+# as `router.route()`) after its requests, counted by that function's
+# inclusive instructions and left out of the request's count.
 #
 #   bench/callgrind.sh [OUT.json]     env: CG_REQUESTS (200) CG_WARMUP (20)
 #     CG_REQUESTS_LARGE (20) CG_WARMUP_LARGE (5) CG_STRATEGIES (comma list)
@@ -33,18 +36,21 @@ run() {
   local tag=$1 n=$2 k=$3
   local f=$TMP/cg.$tag.$n.$k
   valgrind --tool=callgrind --callgrind-out-file="$f" "$BIN" --one "$tag" "$n" \
-    --requests "$k" --warmup "$W" >"$f.stdout" 2>"$f.log"
+    --requests "$k" --warmup "$W" --decisions "$k" >"$f.stdout" 2>"$f.log"
   if grep -q '"skipped"' "$f.stdout"; then
     SKIP=$(sed -E 's/.*"skipped":"(.*)"\}$/\1/' "$f.stdout")
     return
   fi
   IR=$(sed -n 's/^summary: *//p' "$f")
   # Inclusive Ir of the bench host's callbacks (they never nest in each other).
-  HOST=$(callgrind_annotate --inclusive=yes --threshold=100 "$f" 2>/dev/null |
-    awk '/core_bench\.c:h_[a-z_]+ /{gsub(",","",$1); s+=$1} END{print s+0}')
+  local incl # one line per function (--auto=no: no annotated sources, whose call lines repeat the counts)
+  incl=$(callgrind_annotate --inclusive=yes --threshold=100 --auto=no "$f" 2>/dev/null)
+  HOST=$(awk '/core_bench\.c:h_[a-z_]+ /{gsub(",","",$1); s+=$1} END{print s+0}' <<<"$incl")
+  # The decisions alone, after the requests: sy_router_route with all it calls.
+  DECIDE=$(awk '/request\.c:sy_router_route /{gsub(",","",$1); s+=$1} END{print s+0}' <<<"$incl")
 }
 
-printf '| strategy | N | instructions/request | of which bench host |\n|---|---:|---:|---:|\n'
+printf '| strategy | N | instructions/request | of which bench host | instructions/decision |\n|---|---:|---:|---:|---:|\n'
 J=$TMP/json
 echo "{\"bench\":\"core-callgrind\",\"unit\":\"instructions (Ir) per routed request\",\"results\":[" >"$J"
 sep=
@@ -62,10 +68,12 @@ for s in "${SL[@]}"; do
     else
       IR0=$IR HOST0=$HOST
       run "$s" "$n" "$K"
-      per=$(((IR - IR0) / K))
+      # The decisions ran after the requests: their count is taken out of the request's.
+      per=$(((IR - IR0 - DECIDE) / K))
       host=$(((HOST - HOST0) / K))
-      printf '| %s | %s | %s | %s |\n' "$s" "$n" "$per" "$host"
-      echo "$sep{\"strategy\":\"$s\",\"n\":$n,\"requests\":$K,\"warmup\":$W,\"ir_per_request\":$per,\"host_ir_per_request\":$host,\"ir_baseline\":$IR0,\"ir_total\":$IR}" >>"$J"
+      decide=$((DECIDE / K))
+      printf '| %s | %s | %s | %s | %s |\n' "$s" "$n" "$per" "$host" "$decide"
+      echo "$sep{\"strategy\":\"$s\",\"n\":$n,\"requests\":$K,\"warmup\":$W,\"ir_per_request\":$per,\"host_ir_per_request\":$host,\"ir_per_decision\":$decide,\"ir_baseline\":$IR0,\"ir_total\":$IR}" >>"$J"
     fi
     sep=,
   done

@@ -27,9 +27,10 @@
  *     lowered so that one repetition takes about --budget s (default 0.25,
  *     at least 20 requests). Prints a Markdown table, writes a JSON document
  *     to FILE.
- *   core_bench --one STRATEGY N --requests K [--warmup W]
- *     builds one router, runs W + K requests, prints one JSON line; for
- *     callgrind (bench/callgrind.sh subtracts a run with K = 0).
+ *   core_bench --one STRATEGY N --requests K [--warmup W] [--decisions D]
+ *     builds one router, runs W + K requests, then D decisions alone
+ *     (sy_router_route), prints one JSON line; for callgrind
+ *     (bench/callgrind.sh subtracts a run with K = 0).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
@@ -436,7 +437,10 @@ static int parse_list(char *s, char **out, int max) {
   return n;
 }
 
-static int run_one(const char *strategy, int n, long requests, long warmup) {
+/* --one: |warmup| + |requests| routed requests, then |decisions| calls of
+ * sy_router_route over the state they left (callgrind.sh counts those
+ * apart, by the function's inclusive instructions). */
+static int run_one(const char *strategy, int n, long requests, long warmup, long decisions) {
   bench_host b;
   char why[512];
   if (build(&b, strategy, n, why, sizeof why, NULL)) {
@@ -449,8 +453,12 @@ static int run_one(const char *strategy, int n, long requests, long warmup) {
   }
   for (long i = 0; i < warmup + requests; i++)
     one_request(&b);
-  printf("{\"strategy\":\"%s\",\"n\":%d,\"warmup\":%ld,\"requests\":%ld,\"ok\":%llu}\n", strategy,
-         n, warmup, requests, (unsigned long long)b.delivered_ok);
+  long picked = 0;
+  for (long i = 0; i < decisions; i++)
+    picked += sy_router_route(b.router, "bench", b.now) != NULL;
+  printf("{\"strategy\":\"%s\",\"n\":%d,\"warmup\":%ld,\"requests\":%ld,\"ok\":%llu,"
+         "\"decisions\":%ld,\"picked\":%ld}\n",
+         strategy, n, warmup, requests, (unsigned long long)b.delivered_ok, decisions, picked);
   host_free(&b);
   return 0;
 }
@@ -463,7 +471,7 @@ int main(int argc, char **argv) {
     strategies[i] = (char *)DEFAULT_STRATEGIES[i];
   char *size_txt[16];
   int sizes[16] = {1, 10, 100, 1000}, nsizes = 4;
-  long requests = 20000, requests_large = 2000, warmup = -1, repeat = 3;
+  long requests = 20000, requests_large = 2000, warmup = -1, repeat = 3, decisions = 0;
   double budget_s = 0.25;
   const char *one_strategy = NULL;
   int one_n = 0;
@@ -484,6 +492,8 @@ int main(int argc, char **argv) {
       requests_large = atol(v), i++;
     } else if (!strcmp(a, "--warmup") && v) {
       warmup = atol(v), i++;
+    } else if (!strcmp(a, "--decisions") && v) {
+      decisions = atol(v), i++;
     } else if (!strcmp(a, "--budget") && v) {
       budget_s = atof(v), i++;
     } else if (!strcmp(a, "--repeat") && v) {
@@ -495,11 +505,12 @@ int main(int argc, char **argv) {
       fprintf(stderr,
               "usage: core_bench [--out FILE] [--strategies a,b] [--sizes 1,10] [--requests K]\n"
               "                  [--requests-large K] [--warmup W] [--repeat R] [--budget S]\n"
-              "       core_bench --one STRATEGY N --requests K [--warmup W]\n");
+              "       core_bench --one STRATEGY N --requests K [--warmup W] [--decisions D]\n");
       return 2;
     }
   }
-  if (one_strategy) return run_one(one_strategy, one_n, requests, warmup < 0 ? 20 : warmup);
+  if (one_strategy)
+    return run_one(one_strategy, one_n, requests, warmup < 0 ? 20 : warmup, decisions);
   if (repeat < 1) repeat = 1;
 
   FILE *out = out_path ? fopen(out_path, "w") : NULL;

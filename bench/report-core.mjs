@@ -29,6 +29,7 @@ const core = (r) => r.mode === 'core';
 const cols = [
   ['native ns/req', by(native, 'ns_per_request'), int],
   ['callgrind Ir/req', by(cg, 'ir_per_request'), int],
+  ['callgrind Ir/decision', by(cg, 'ir_per_decision'), int],
   ['wasm core µs/req', by(wasm, 'us_per_request', core), (v) => v.toFixed(2)],
   ['wasm Router µs/req', by(wasm, 'us_per_request', (r) => r.mode === 'router'), (v) => v.toFixed(2)],
   ['wasm core µs/attempt', by(wasm, 'us_per_attempt', core), (v) => v.toFixed(2)],

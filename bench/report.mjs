@@ -18,6 +18,7 @@ const load = (f) => { try { return JSON.parse(readFileSync(join(dir, f), 'utf8')
 const gw = load('gateway.json');
 const sm = load('size-memory.json');
 const coreWasm = load('core-wasm.json');
+const coreCg = load('core-callgrind.json');
 const coreMd = existsSync(join(dir, 'core.md')) ? readFileSync(join(dir, 'core.md'), 'utf8') : null;
 mkdirSync(join(dir, 'plots'), { recursive: true });
 
@@ -224,8 +225,19 @@ if (coreWasm) {
     }).filter(Boolean);
     if (growth.length) {
       const [, steep] = extremes(growth, (g) => g.x);
-      goals.push({ part: 'core', goal: 'decision cost from 100 to 1000 deployments (linear: ≤ 10×)', value: steep.x, limit: 10, met: steep.x <= 10, unit: '×',
-        note: `steepest ${steep.strategy}` });
+      goals.push({ part: 'core', goal: 'decision cost from 100 to 1000 deployments, wasm time (linear: ≤ 10×)', value: steep.x, limit: 10, met: steep.x <= 10, unit: '×',
+        note: `steepest ${steep.strategy}; wall time, which at N = 1000 also sees cache misses and the machine's load` });
+    }
+    // The same growth in instructions (callgrind): deterministic, the scan's own cost.
+    const cgAt = (n) => (coreCg?.results ?? []).filter((r) => r.n === n && r.ir_per_decision > 0);
+    const cgGrowth = cgAt(100).map((r) => {
+      const big = cgAt(1000).find((x) => x.strategy === r.strategy);
+      return big ? { strategy: r.strategy, x: big.ir_per_decision / r.ir_per_decision } : null;
+    }).filter(Boolean);
+    if (cgGrowth.length) {
+      const [flat, steep] = extremes(cgGrowth, (g) => g.x);
+      goals.push({ part: 'core', goal: 'decision cost from 100 to 1000 deployments, instructions (callgrind; linear: ≤ 10×)', value: steep.x, limit: 10, met: steep.x <= 10, unit: '×',
+        note: `steepest ${steep.strategy}, flattest ${flat.strategy} ${f2(flat.x)}×` });
     }
     const [abest, aworst] = extremes(at100, (r) => r.us_per_attempt);
     goals.push({ part: 'core', goal: 'µs per routed attempt at 100 deployments, wasm (begin: body read, decision, upstream call built)', value: aworst.us_per_attempt, limit: 5, met: aworst.us_per_attempt <= 5, unit: 'µs',

@@ -26,6 +26,9 @@ else
 fi
 CONNECTIONS="${CONNECTIONS:-50}"
 t0=$(date +%s)
+# The aggregate cpu line of /proc/stat: its 8th figure is time stolen by the
+# hypervisor, which on a shared VM slows every figure here (said in the summary).
+stat0=$(head -1 /proc/stat)
 failed=""
 
 PART_PID=""
@@ -79,8 +82,9 @@ done
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
 dirty=$(git status --porcelain -- src js wasm 2>/dev/null | wc -l)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+steal=$(printf '%s\n%s\n' "$stat0" "$(head -1 /proc/stat)" | awk '{t = 0; for (i = 2; i <= 9; i++) t += $i; if (NR == 1) { t0 = t; s0 = $9 } else printf "%.1f", (t > t0 ? 100 * ($9 - s0) / (t - t0) : 0)}')
 node bench/report.mjs "$R" \
-  --meta "$(date -u '+%Y-%m-%d %H:%M UTC'), switchyard at $rev$([ "$dirty" -gt 0 ] && echo " with $dirty uncommitted change(s) in src/, js/ or wasm/"); $(nproc) CPUs: $cpu; node $(node --version); load average at the end $(cut -d' ' -f1-3 /proc/loadavg)." \
+  --meta "$(date -u '+%Y-%m-%d %H:%M UTC'), switchyard at $rev$([ "$dirty" -gt 0 ] && echo " with $dirty uncommitted change(s) in src/, js/ or wasm/"); $(nproc) CPUs: $cpu; node $(node --version); load average at the end $(cut -d' ' -f1-3 /proc/loadavg); CPU time stolen by the hypervisor during the run ${steal} %." \
   --meta "Parts: $PARTS$([ -n "${QUICK:-}" ] && echo ' (QUICK: a smoke run, figures less stable)'); the whole run took $(($(date +%s) - t0)) s."
 if [ -n "$failed" ]; then
   echo "bench: failed:$failed" >&2
