@@ -2,13 +2,16 @@
 # Instructions per routed request, counted by valgrind --tool=callgrind on
 # the native bench (build/bench/core_bench, -O2): for each strategy and N,
 # one run of W warm-up requests + K measured ones and one of the W warm-up
-# requests alone (K = 200, W = 20; for N > 100, K = 20, W = 2000: counts are
-# deterministic, so fewer measured requests are as exact and keep the run
-# short, and the warm-up leaves each of the 1000 deployments about as many
-# past requests as N = 100 leaves each of its 100, about 2: the latency and
-# load a strategy reads, and so its ties, are then alike, and the decision
-# counts of N = 100 and 1000 compare; after 25 requests most of 1000 had
-# none, all tied, one draw each, 5 % more per decision);
+# requests alone (K = 200, W = 20; for N > 100, K = 250, W = 2000). The
+# warm-up leaves each of the 1000 deployments about as many past requests
+# as N = 100 leaves each of its 100, about 2: the latency and load a
+# strategy reads, and so its ties, are then alike, and the decision counts
+# of N = 100 and 1000 compare (after 25 requests most of 1000 had none, all
+# tied, one draw each, 5 % more per decision). K = 250 requests span about
+# one second of the virtual clock (4 ms each), the age after which the
+# store's copy reads every candidate's keys again (src/health.h): fewer
+# would count that refresh whole or not at all (K = 20: 91,000 instructions
+# per request more, or none);
 # (Ir(W+K) - Ir(W)) / K is the count per request, router
 # creation, config parsing and warm-up cancelled out. Deterministic (virtual
 # clock, fixed seed), so the figure does not depend on the machine's load.
@@ -26,7 +29,7 @@ cd "$(dirname "$0")/.."
 OUT=${1:-bench/results/core-callgrind.json}
 K_SMALL=${CG_REQUESTS:-200}
 W_SMALL=${CG_WARMUP:-20}
-K_LARGE=${CG_REQUESTS_LARGE:-20}
+K_LARGE=${CG_REQUESTS_LARGE:-250}
 W_LARGE=${CG_WARMUP_LARGE:-2000}
 STRATEGIES=${CG_STRATEGIES:-simple-shuffle,usage-based-routing,usage-based-routing-v2,least-busy,latency-based-routing,cost-based-routing,p2c-peak-ewma}
 SIZES=${CG_SIZES:-1,10,100,1000}
