@@ -22,7 +22,7 @@
 # inclusive instructions and left out of the request's count.
 #
 #   bench/callgrind.sh [OUT.json]     env: CG_REQUESTS (200) CG_WARMUP (20)
-#     CG_REQUESTS_LARGE (20) CG_WARMUP_LARGE (5) CG_STRATEGIES (comma list)
+#     CG_REQUESTS_LARGE (250) CG_WARMUP_LARGE (2000) CG_STRATEGIES (comma list)
 #     CG_SIZES (1,10,100,1000)
 set -euo pipefail
 cd "$(dirname "$0")/.."

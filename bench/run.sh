@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run bench (issue 8): every benchmark in one run, about 7 minutes on a
+# npm run bench (issue 8): every benchmark in one run, about 8.5 minutes on a
 # 2-core machine, each part bounded in time:
 #   1. core decision cost       bash bench/run-core.sh          -> results/core-*.json, core.md
 #   2. gateway overhead         node bench/gateway/bench.mjs    -> results/gateway.json
