@@ -539,6 +539,62 @@ for (const wasm of ['emscripten', 'clang']) {
       assert.equal(warned.filter((m) => m.includes('store failed')).length, 1);
     });
 
+    test('store keys that hash alike stay apart, and every upstream body arrives whole', async () => {
+      // The binding interns store keys by a hash of their bytes: "Aa" and
+      // "BB" hash alike under it (31 * 65 + 97 = 31 * 66 + 66), so their
+      // counters' keys collide there. It copies bodies out into shared
+      // slabs: all of them are read only after every request has begun,
+      // past several slabs, a body too large for one, and a memory growth.
+      const bytes = await readFile(new URL(import.meta.resolve(`switchyard/wasm/${wasm === 'clang' ? 'switchyard.wasi.wasm' : 'switchyard.wasm'}`)));
+      const kv = new Map();
+      const sent = [];
+      const host = {
+        now: () => 1000,
+        fetchStart: (a, head, body) => sent.push({ a, url: JSON.parse(head).url, body }),
+        fetchAbort() {}, timerStart() {}, timerCancel() {},
+        deliver() {}, chunk() {}, emit() {},
+        kvGet: (k) => kv.get(k),
+        kvPut: (k, v) => kv.set(k, v),
+        kvAdd: (k, d) => { const v = Number(kv.get(k) ?? 0) + d; kv.set(k, String(v)); return v; },
+        onHostError: (err) => assert.fail(err),
+      };
+      // The instance's memory, which the binding keeps private: noted as it is made.
+      let memory;
+      const instantiate = WebAssembly.instantiate;
+      WebAssembly.instantiate = async (...a) => {
+        const r = await instantiate(...a);
+        memory = (r instanceof WebAssembly.Instance ? r : r.instance).exports.memory;
+        return r;
+      };
+      let core;
+      try {
+        core = await Core.instantiate(bytes, host);
+      } finally {
+        WebAssembly.instantiate = instantiate;
+      }
+      core.createRouter(JSON.stringify({ model_list: [
+        { model_name: 'g', litellm_params: { model: 'openai/m', api_base: 'http://aa/v1', api_key: 'sk-1' }, model_info: { id: 'Aa' } },
+        { model_name: 'g', litellm_params: { model: 'openai/m', api_base: 'http://bb/v1', api_key: 'sk-2' }, model_info: { id: 'BB' } },
+      ] }), 7n);
+      const memory0 = memory.buffer.byteLength;
+      const contents = [];
+      for (let i = 0; i < 80; i++) {
+        const size = i === 40 ? 1 << 20 : i % 20 === 5 ? 20_000 : 1500; // slabs of 64 KiB; bodies past 8 KiB are copies of their own
+        const content = `request ${i} `.padEnd(size, String.fromCharCode(97 + (i % 26)));
+        contents.push(content);
+        core.begin(JSON.stringify({ model: 'g', messages: [{ role: 'user', content }] }));
+      }
+      assert.ok(memory.buffer.byteLength > memory0, 'the 1 MiB request grew the memory');
+      assert.equal(sent.length, 80);
+      sent.forEach((s, i) => assert.equal(JSON.parse(new TextDecoder().decode(s.body)).messages[0].content, contents[i], `body ${i}`));
+      const to = (host) => sent.filter((s) => s.url.startsWith(`http://${host}/`)).length;
+      assert.ok(to('aa') > 0 && to('bb') > 0, 'both deployments were picked');
+      const inflight = (id) => Number(kv.get([...kv.keys()].find((k) => k.startsWith('sy:if:') && k.endsWith(id))));
+      assert.equal(inflight('Aa'), to('aa'), "Aa's in-flight count is its own");
+      assert.equal(inflight('BB'), to('bb'), "BB's in-flight count is its own");
+      core.free();
+    });
+
     test('reports from inside a callback are queued until the core returns', async () => {
       const bytes = await readFile(new URL(import.meta.resolve(`switchyard/wasm/${wasm === 'clang' ? 'switchyard.wasi.wasm' : 'switchyard.wasm'}`)));
       const delivered = [];
