@@ -54,7 +54,7 @@ for (const s of strategies)
 // Growth from 10 to 1000 deployments: the ratio, and for the stable count
 // the instructions each extra deployment adds.
 out.push('');
-out.push(`| strategy | ${cols.map((c) => `${c[0].split(' ').slice(0, -1).join(' ')} ×(10→1000)`).join(' | ')} | Ir per extra deployment |`);
+out.push(`| strategy | ${cols.map((c) => `${c[0]} ×(10→1000)`).join(' | ')} | Ir per extra deployment |`);
 out.push(`|---|${cols.map(() => '---:').join('|')}|---:|`);
 for (const s of strategies) {
   const ratios = cols.map(([, m]) => {
