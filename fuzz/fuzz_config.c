@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../tests/c/json_same.h"
 #include "cJSON.h"
 #include "config.h"
 
@@ -74,19 +75,6 @@ static void check_config(const sy_config *cfg) {
   }
 }
 
-/* Whether |b| (parsed from what sy_buf_json_value wrote of |a|) holds the
- * same values in the same order; JSON has no NaN or infinity: null. */
-static int same_json(const cJSON *a, const cJSON *b) {
-  if (cJSON_IsNumber(a) && !isfinite(a->valuedouble)) return cJSON_IsNull(b);
-  if (!b || (a->type & 0xff) != (b->type & 0xff)) return 0;
-  if (cJSON_IsNumber(a)) return !memcmp(&a->valuedouble, &b->valuedouble, sizeof(double));
-  if (cJSON_IsString(a)) return !strcmp(a->valuestring, b->valuestring);
-  const cJSON *x = a->child, *y = b->child;
-  for (; x && y; x = x->next, y = y->next)
-    if ((cJSON_IsObject(a) && strcmp(x->string, y->string)) || !same_json(x, y)) return 0;
-  return !x && !y;
-}
-
 /* Writes |input| back, then again with allocation |fail_at| and all after
  * it failing: the same bytes, or a buffer that says it ran out. */
 static void check_writer(const cJSON *input, unsigned fail_at) {
@@ -95,7 +83,7 @@ static void check_writer(const cJSON *input, unsigned fail_at) {
   sy_buf_init(&again);
   sy_buf_json_value(&out, input);
   cJSON *back = cJSON_ParseWithLength(out.data, out.len);
-  if (out.oom || !same_json(input, back)) __builtin_trap();
+  if (out.oom || !json_same(input, back)) __builtin_trap();
   cJSON_Delete(back);
   sy_alloc_fail_at(fail_at, 1);
   sy_buf_json_value(&again, input);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cJSON.h"
+#include "json_same.h"
 #include "sy.h"
 #include "t.h"
 
@@ -125,18 +126,6 @@ static void test_buf(void) {
   sy_buf_free(&b);
 }
 
-/* Whether |a| and |b| hold the same values in the same order, numbers bit
- * for bit (cJSON_Compare allows them an epsilon). */
-static int same_json(const cJSON *a, const cJSON *b) {
-  if (!a || !b || (a->type & 0xff) != (b->type & 0xff)) return 0;
-  if (cJSON_IsNumber(a)) return !memcmp(&a->valuedouble, &b->valuedouble, sizeof(double));
-  if (cJSON_IsString(a)) return !strcmp(a->valuestring, b->valuestring);
-  const cJSON *x = a->child, *y = b->child;
-  for (; x && y; x = x->next, y = y->next)
-    if ((cJSON_IsObject(a) && strcmp(x->string, y->string)) || !same_json(x, y)) return 0;
-  return !x && !y;
-}
-
 /* |doc| through sy_buf_json_value parses back as the same values. */
 static int writes_back(const char *doc) {
   cJSON *in = cJSON_Parse(doc);
@@ -144,7 +133,7 @@ static int writes_back(const char *doc) {
   sy_buf_init(&b);
   sy_buf_json_value(&b, in);
   cJSON *back = cJSON_ParseWithLength(b.data, b.len);
-  int same = in && same_json(in, back) && !b.oom;
+  int same = in && json_same(in, back) && !b.oom;
   if (!same) fprintf(stderr, "  wrote %s\n  for   %s\n", sy_buf_cstr(&b), doc);
   cJSON_Delete(in), cJSON_Delete(back);
   sy_buf_free(&b);
