@@ -255,16 +255,18 @@ static void put_member(sy_buf *out, char *sep, const cJSON *v) {
  * members, then the upstream model and the stream flags. Keys and order
  * are what merging into a copy of the extra params gave (a request key
  * replaces the extra param and takes the request's place, a repeated one
- * its last place; the router's model and stream replace any; an extra
- * stream_options stays), without that copy, its printing and its frees:
- * ~6,000 instructions of a routed attempt (bench/callgrind.sh). */
+ * its last place; the router's model, stream and stream_options replace
+ * any), without that copy, its printing and its frees: ~6,000 instructions
+ * of a routed attempt (bench/callgrind.sh). A stream's stream_options keeps
+ * the members of an extra stream_options object but include_usage, which
+ * is always true: the router counts a stream's tokens from its usage
+ * chunk. Unstreamed, there is none: OpenAI refuses stream_options without
+ * stream (400). */
 static void openai_body(const sy_target *t, const cJSON *req, int stream, sy_buf *out) {
   const cJSON *v;
   char sep = '{';
   cJSON_ArrayForEach(v, t->extra_params) {
-    if (!same_key(v->string, "model") && !same_key(v->string, "stream") &&
-        !request_sets(req, v->string))
-      put_member(out, &sep, v);
+    if (!router_key(v->string) && !request_sets(req, v->string)) put_member(out, &sep, v);
   }
   cJSON_ArrayForEach(v, req) {
     if (!router_key(v->string) && !repeated_later(v)) put_member(out, &sep, v);
@@ -272,7 +274,19 @@ static void openai_body(const sy_target *t, const cJSON *req, int stream, sy_buf
   sy_buf_putc(out, sep);
   sy_buf_puts(out, "\"model\":");
   sy_buf_json_str(out, t->upstream_model, strlen(t->upstream_model));
-  sy_buf_puts(out, stream ? ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}" : "}");
+  if (!stream) {
+    sy_buf_putc(out, '}');
+    return;
+  }
+  sy_buf_puts(out, ",\"stream\":true,\"stream_options\":");
+  const cJSON *options = cJSON_GetObjectItemCaseSensitive(t->extra_params, "stream_options");
+  if (!cJSON_IsObject(options)) options = NULL;
+  char inner = '{';
+  cJSON_ArrayForEach(v, options) {
+    if (!same_key(v->string, "include_usage") && !repeated_later(v)) put_member(out, &inner, v);
+  }
+  sy_buf_putc(out, inner);
+  sy_buf_puts(out, "\"include_usage\":true}}");
 }
 
 int sy_provider_build_request(const sy_target *t, const cJSON *request, int stream, sy_buf *head,

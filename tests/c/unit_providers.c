@@ -84,9 +84,18 @@ static void test_requests(void) {
 
 /* The OpenAI body as it was built before it was written straight from the
  * request: a copy of the extra params, each request member (but model and
- * the stream keys) replacing its namesake, then the router's own keys. */
+ * the stream keys) replacing its namesake, then the router's own keys; a
+ * stream's stream_options is the extra one's object with include_usage
+ * true. */
 static cJSON *merged_body(const cJSON *extra, const cJSON *req, const char *model, int stream) {
   cJSON *out = extra ? cJSON_Duplicate(extra, 1) : cJSON_CreateObject();
+  cJSON *options = cJSON_DetachItemFromObjectCaseSensitive(out, "stream_options");
+  if (!cJSON_IsObject(options)) {
+    cJSON_Delete(options);
+    options = cJSON_CreateObject();
+  }
+  cJSON_DeleteItemFromObjectCaseSensitive(options, "include_usage");
+  cJSON_AddTrueToObject(options, "include_usage");
   const cJSON *v;
   cJSON_ArrayForEach(v, req) {
     if (!strcmp(v->string, "model") || !strcmp(v->string, "stream") ||
@@ -100,7 +109,9 @@ static cJSON *merged_body(const cJSON *extra, const cJSON *req, const char *mode
   cJSON_AddStringToObject(out, "model", model);
   if (stream) {
     cJSON_AddTrueToObject(out, "stream");
-    cJSON_AddTrueToObject(cJSON_AddObjectToObject(out, "stream_options"), "include_usage");
+    cJSON_AddItemToObject(out, "stream_options", options);
+  } else {
+    cJSON_Delete(options);
   }
   return out;
 }
@@ -118,11 +129,19 @@ static void test_openai_body(void) {
   sy_buf head, body;
   sy_buf_init(&head), sy_buf_init(&body);
   T_EQ_INT(sy_provider_build_request(&t, req, 0, &head, &body), 0);
-  T_EQ_STR(body.data, "{\"seed\":1,\"stream_options\":{\"x\":1},\"top_p\":0.5,\"temperature\":0.5,"
+  T_EQ_STR(body.data, "{\"seed\":1,\"top_p\":0.5,\"temperature\":0.5,"
                       "\"messages\":[{\"role\":\"user\",\"content\":\"a\\\"b\\n\"}],\"user\":\"v\","
                       "\"n\":-0,\"big\":1.0000000000000001e+300,\"model\":\"gpt-4o\"}");
   T_EQ_STR(head.data, "{\"method\":\"POST\",\"url\":\"https://api.openai.com/v1/chat/completions\","
                       "\"headers\":{\"content-type\":\"application/json\"},\"stream\":false}");
+  sy_buf_free(&head), sy_buf_free(&body);
+  /* Streamed: the extra stream_options' members stay, once, with the
+   * router's include_usage. */
+  sy_buf_init(&head), sy_buf_init(&body);
+  T_EQ_INT(sy_provider_build_request(&t, req, 1, &head, &body), 0);
+  T_CONTAINS(body.data, "\"model\":\"gpt-4o\",\"stream\":true,"
+                        "\"stream_options\":{\"x\":1,\"include_usage\":true}}");
+  T_CHECK(!strstr(strstr(body.data, "stream_options") + 1, "stream_options")); /* once */
   sy_buf_free(&head), sy_buf_free(&body);
   /* Streamed, with a key and a base that need escapes in the head. */
   t.extra_params = NULL;
