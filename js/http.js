@@ -25,6 +25,8 @@ export const MAX_BODY_BYTES = 10 * 1024 * 1024;
  *   path: the URL's pathname; contentLength: the declared length, 0 when unknown.
  */
 
+const RAW = { raw: true };
+
 export class HttpError extends Error {
   constructor(status, message, code) {
     super(message);
@@ -77,11 +79,15 @@ export function createHandler({ router, groups, authorized, metrics, log, maxBod
         const done = (status, route) => logLine(log, method, path, status, started, route);
         try {
           beforeRoute?.(body);
-          // The client's own text goes to the core, which parses it again anyway.
-          const answer = await (chat ? r.completion(text) : r.embedding(text));
+          // The client's own text goes to the core, which parses it again
+          // anyway, and the upstream's answer comes back as its text (raw):
+          // parsing and printing it again was 4-5 µs a request.
+          const answer = await (chat ? r.completion(text, RAW) : r.embedding(text, RAW));
           if (answer instanceof ChunkStream) return streamReply(answer, done);
           done(200, answer.switchyard);
-          return json(200, answer, routeHeaders(answer.switchyard));
+          const headers = routeHeaders(answer.switchyard);
+          headers['content-type'] = 'application/json';
+          return { status: 200, headers, body: answer.text };
         } catch (err) {
           if (!(err instanceof SwitchyardError)) throw err;
           const headers = routeHeaders(err.route);

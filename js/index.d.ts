@@ -139,6 +139,12 @@ export interface RouteTry {
 }
 
 /** How a request was served. */
+/** A non-streamed answer with `raw: true`: the upstream's JSON text (OpenAI's shape) and the route taken. */
+export interface RawAnswer {
+  text: string;
+  switchyard: Route;
+}
+
 export interface Route {
   model_group: string | null;
   deployment: string | null;
@@ -232,7 +238,13 @@ export declare class Router {
   completion(body: ChatCompletionRequest): Promise<ChatCompletion>;
   /** The same from the request's JSON text, handed to the core as it is (no JSON.stringify): a ChunkStream when it asks for a stream. */
   completion(json: string): Promise<ChatCompletion | ChunkStream>;
+  /**
+   * raw: a non-streamed answer as the upstream's text, unparsed, with its route: what a proxy
+   * that forwards the answer wants (no JSON.parse and JSON.stringify of it). Streams are as without it.
+   */
+  completion(body: ChatCompletionRequest | string, options: { raw: true }): Promise<RawAnswer | ChunkStream>;
   /** Serves one embeddings request ({model, input}, or its JSON text); rejects with a SwitchyardError. */
+  embedding(body: { model: string; input: string | string[] | number[] | number[][]; [k: string]: unknown } | string, options: { raw: true }): Promise<RawAnswer>;
   embedding(body: { model: string; input: string | string[] | number[] | number[][]; [k: string]: unknown } | string): Promise<{ object: 'list'; data: Array<{ object: 'embedding'; index: number; embedding: number[] | string }>; model: string; usage?: object; readonly switchyard: Route }>;
   /** Every deployment with its health now, as the core sees it. API keys are never included. */
   health(): Array<{ id: string; model_group: string; model: string; cooling_until: number; reason: string | null; failures: number;

@@ -169,7 +169,7 @@ export class Router {
         this.#clock.clearTimeout(this.#timers.get(t));
         this.#timers.delete(t);
       },
-      deliver: (id, json) => this.#deliver(id, JSON.parse(json)),
+      deliver: (id, text) => this.#deliver(id, text),
       chunk: (id, frames) => this.#pending.get(id)?.stream?.push(frames),
       emit: (json) => {
         const ev = JSON.parse(json);
@@ -197,15 +197,20 @@ export class Router {
     p.resolve(p.stream);
   }
 
-  #deliver(id, answer) {
+  /** @param {string} text the core's answer, JSON */
+  #deliver(id, text) {
     const p = this.#pending.get(id);
     if (!p) {
-      this.#early.set(id, answer); // delivered inside begin(), before its id was known
+      this.#early.set(id, text); // delivered inside begin(), before its id was known
       return;
     }
     this.#pending.delete(id);
-    if (p.stream) p.stream.finish(answer.route, answer.status === 200 ? undefined : toError(answer));
-    else settle(p, answer);
+    if (p.stream) {
+      const answer = JSON.parse(text);
+      p.stream.finish(answer.route, answer.status === 200 ? undefined : toError(answer));
+    } else {
+      settle(p, text);
+    }
     // Let go of the promise and what it resolved to: the Map's table may
     // keep |p| reachable for the scavenger (js/transport/node.js says why).
     p.resolve = p.reject = p.stream = null;
@@ -215,26 +220,30 @@ export class Router {
    * Serves one OpenAI chat-completion request. With `stream: true` it
    * resolves, at the first content token, to a ChunkStream.
    * @param {object | string} body the request, or its JSON text (handed to the core as it is: a gateway that has the client's text saves a JSON.stringify)
+   * @param {{ raw?: boolean }} [options] raw: a non-streamed answer comes as
+   *   `{ text, switchyard }`, the upstream's chat.completion as the text it
+   *   came in: a proxy that forwards it saves parsing and printing it again
    * @returns {Promise<any>} the chat.completion (with a non-enumerable `switchyard` route), or a ChunkStream
    */
-  completion(body) { return this.#request(body, false); }
+  completion(body, options) { return this.#request(body, false, options?.raw === true); }
 
   /**
    * Serves one OpenAI embeddings request ({model, input}) with the same
    * routing, retries, fallbacks and cooldowns.
    * @param {object | string} body the request, or its JSON text
+   * @param {{ raw?: boolean }} [options] raw: the list comes as `{ text, switchyard }`, as completion's does
    * @returns {Promise<any>} the embeddings list, with a non-enumerable `switchyard` route
    */
-  embedding(body) { return this.#request(body, true); }
+  embedding(body, options) { return this.#request(body, true, options?.raw === true); }
 
-  #request(body, embeddings) {
+  #request(body, embeddings, raw) {
     if (this.#closed) return Promise.reject(new Error('switchyard: router is closed'));
     return new Promise((resolve, reject) => {
       const start = () => {
         if (this.#closed) return reject(new Error('switchyard: router is closed'));
         const text = typeof body === 'string' ? body : JSON.stringify(body);
         const id = embeddings ? this.#core.beginEmbeddings(text) : this.#core.begin(text);
-        const p = { resolve, reject, stream: null };
+        const p = { resolve, reject, stream: null, raw };
         const early = this.#early.get(id);
         if (early) {
           this.#early.delete(id);
@@ -299,11 +308,34 @@ function toError(answer) {
   });
 }
 
-function settle(p, answer) {
-  if (answer.status !== 200) return p.reject(toError(answer));
-  const res = answer.response;
-  Object.defineProperty(res, 'switchyard', { value: answer.route, enumerable: false });
-  p.resolve(res);
+// The core writes a success as {"id":N,"status":200,"response":BODY,"route":{...}}
+// (src/request.c, finish), BODY the upstream's text. The route is the last
+// member, and its opening cannot occur inside it (its strings escape every
+// quote), so its last occurrence is it, whatever BODY holds.
+const SUCCESS = ',"status":200,"response":';
+const ROUTE = ',"route":{"model_group":';
+const ROUTE_VALUE = ROUTE.indexOf('{');
+
+/** A success's response text and route, without parsing the response; null for anything else. */
+function splitSuccess(text) {
+  const at = text.indexOf(SUCCESS);
+  if (at < 0 || at > 24) return null; // after {"id":N only
+  const end = text.lastIndexOf(ROUTE);
+  if (end < at) return null;
+  return { text: text.slice(at + SUCCESS.length, end), route: JSON.parse(text.slice(end + ROUTE_VALUE, -1)) };
+}
+
+/** Resolves or rejects |p| with the core's answer |text|. */
+function settle(p, text) {
+  const ok = splitSuccess(text);
+  if (ok) {
+    if (p.raw) return p.resolve({ text: ok.text, switchyard: ok.route });
+    const res = JSON.parse(ok.text);
+    Object.defineProperty(res, 'switchyard', { value: ok.route, enumerable: false });
+    return p.resolve(res);
+  }
+  // An error: a 200 always has a response here (a stream's goes to its ChunkStream).
+  p.reject(toError(JSON.parse(text)));
 }
 
 const warned = new Set();

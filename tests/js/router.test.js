@@ -651,3 +651,32 @@ test('the browser entry fetches and compiles the module next to it, with or with
   assert.deepEqual(out.fetched, ['switchyard.wasm', 'switchyard.wasi.wasm'], 'each module fetched once');
   assert.match(out.bad, /unknown wasm build "gcc"/);
 });
+
+test('raw answers: the upstream text byte for byte with its route, whatever it holds; errors still reject', async () => {
+  // A body with odd spacing, escapes and a decoy of the core's own route member:
+  // the answer is split at the route the core wrote after it, not at the decoy.
+  const body = '{ "id":"c1","object":"chat.completion","created":1,"model":"m",\n'
+    + ' "choices":[{"index":0,"message":{"role":"assistant","content":"a \\"quote\\" and ,\\"route\\":{"},"finish_reason":"stop"}],'
+    + '"route":{"model_group":"decoy","deployment":"nope"},"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5} }';
+  let status = 200;
+  const fetchFn = async () => new Response(status === 200 ? body : '{"error":{"message":"bad key","type":"invalid_request_error"}}', { status });
+  const cfg = { model_list: [{ model_name: 'g', litellm_params: { model: 'openai/m', api_key: 'sk-x' }, model_info: { id: 'd1' } }] };
+  const router = await Router.create(cfg, { env: {}, fetch: fetchFn, seed: 1 });
+  try {
+    const raw = await router.completion(hi('g'), { raw: true });
+    assert.equal(raw.text, body);
+    assert.equal(raw.switchyard.deployment, 'd1');
+    assert.equal(raw.switchyard.model_group, 'g');
+    assert.equal(raw.switchyard.attempts, 1);
+    const parsed = await router.completion(JSON.stringify(hi('g')));
+    assert.deepEqual({ ...parsed }, JSON.parse(body));
+    assert.deepEqual([parsed.switchyard.deployment, parsed.switchyard.attempts, parsed.switchyard.tries.length], ['d1', 1, 1]);
+    status = 401;
+    await assert.rejects(router.completion(hi('g'), { raw: true }),
+      (e) => e instanceof SwitchyardError && e.status === 401 && e.message.startsWith('bad key') && e.route.deployment === 'd1');
+    // Refused inside begin (its answer comes before its id is known): rejects as without raw.
+    await assert.rejects(router.completion({ model: 'g', messages: [] }, { raw: true }), (e) => e.status === 400);
+  } finally {
+    await router.close();
+  }
+});
