@@ -194,7 +194,9 @@ if (sm) {
     md.push(`| gateway RSS: idle at start / warm / peak under load / after the rounds | ${mib(r.idle_kb)} / ${mib(r.warm_kb)} / ${mib(r.peak_kb)} / ${mib(r.end_kb)} MiB |`);
   }
   const st = sm.steady;
-  md.push(`| core heap (router.heapBytes): new router / after ${st.marks.map((m) => n0(m.after_requests)).join(' / ')} requests | ${n0(st.heap_bytes_idle)} / ${st.marks.map((m) => n0(m.heap_bytes)).join(' / ')} B |`);
+  md.push(`| core heap (router.heapBytes), clock held still: new router / after ${st.marks.map((m) => n0(m.after_requests)).join(' / ')} requests | ${n0(st.heap_bytes_idle)} / ${st.marks.map((m) => n0(m.heap_bytes)).join(' / ')} B |`);
+  const tw = sm.windows;
+  if (tw) md.push(`| core heap, clock moving ${tw.ms_per_request} ms a request over ${n0(tw.requests)} requests: peak in the first minute / peak / end | ${n0(tw.heap_bytes_first_minute_peak)} / ${n0(tw.heap_bytes_peak)} / ${n0(tw.heap_bytes_end)} B |`);
   md.push(`| wasm Memory: new router / after ${n0(st.requests)} requests | ${n0(st.wasm_memory_bytes_idle)} / ${n0(st.wasm_memory_bytes_end)} B (growth ${n0(st.wasm_memory_growth_bytes)}) |`);
   for (const r of sm.inflight) md.push(`| core state per request in flight, N = ${n0(r.n)} (heap ${n0(r.heap_bytes_idle)} → ${n0(r.heap_bytes_with_n)} B; wasm Memory ${n0(r.wasm_memory_bytes_with_n)} B) | ${n0(r.bytes_per_request)} B |`);
   md.push('');

@@ -9,7 +9,14 @@
 //              that answers a fixed 200 at once, 64 in flight at a time: the core's
 //              heap (router.heapBytes) and its wasm memory (bytes of the instance's
 //              Memory) before, after the first 1,000, and at the end. No growth is
-//              expected: every request's state is freed at its deliver.
+//              expected: every request's state is freed at its deliver. The clock is
+//              held still: with time moving, the store's copy in the core keeps the
+//              keys of each new time window (a retry-budget bucket every 10 s, rpm
+//              and tpm counters every minute) until it restarts at three quarters of
+//              its table, so marks taken on the wall clock see how many windows went
+//              by, not what the requests left behind.
+//   windows    the same with the clock moving 10 ms per request over 60,000 requests
+//              (10 minutes): the heap's peak and end, which show the copy's bound.
 //   inflight   the same Router with N requests whose fetch never answers (it only
 //              rejects when aborted): (heapBytes with N in flight - heapBytes idle) / N
 //              is the core's state per request in flight; for N = 10, 100, 1000 (--inflight).
@@ -77,9 +84,14 @@ const ANSWER = new TextEncoder().encode(JSON.stringify({
 const BODY = { model: 'bench-model', messages: [{ role: 'user', content: 'hi' }] };
 const okFetch = async () => new Response(ANSWER, { status: 200, headers: { 'content-type': 'application/json' } });
 
+// A clock that moves only when the bench moves it; timers are the real ones
+// (an attempt's timeout, cleared when its answer comes at once).
+let virtualNow = Date.UTC(2026, 0, 1);
+const benchClock = { now: () => virtualNow, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h) };
+
 const steady = {};
 {
-  const router = await Router.create(CONFIG, { fetch: okFetch, seed: 1, onEvent: () => {} });
+  const router = await Router.create(CONFIG, { fetch: okFetch, seed: 1, onEvent: () => {}, clock: benchClock });
   steady.heap_bytes_idle = router.heapBytes;
   steady.wasm_memory_bytes_idle = memBytes();
   // In phases, each waited out, so the marks are taken with nothing in flight.
@@ -116,6 +128,31 @@ const steady = {};
   log(`${ok} requests in ${steady.seconds.toFixed(1)} s: heap ${steady.heap_bytes_idle} -> ${marks.map((m) => `${m.heap_bytes} (${m.after_requests})`).join(' -> ')} B, wasm memory ${steady.wasm_memory_bytes_idle} -> ${steady.wasm_memory_bytes_end} B`);
 }
 
+// ---- the same with time moving: the copy's windows come and go
+const windows = { requests: 60000, ms_per_request: 10 };
+{
+  const router = await Router.create(CONFIG, { fetch: okFetch, seed: 1, onEvent: () => {}, clock: benchClock });
+  const heaps = []; // after each 1,000 (10 virtual seconds), nothing in flight
+  for (let done = 0; done < windows.requests; done += 1000) {
+    let sent = 0;
+    const worker = async () => {
+      while (sent < 1000) {
+        sent++;
+        virtualNow += windows.ms_per_request;
+        await router.completion(BODY).catch(() => {});
+      }
+    };
+    await Promise.all(Array.from({ length: 64 }, worker));
+    heaps.push(router.heapBytes);
+  }
+  windows.heap_bytes_first_minute_peak = Math.max(...heaps.slice(0, 6));
+  windows.heap_bytes_peak = Math.max(...heaps);
+  windows.heap_bytes_end = router.heapBytes;
+  windows.wasm_memory_bytes_end = memBytes();
+  await router.close();
+  log(`time moving, ${windows.requests} requests over ${(windows.requests * windows.ms_per_request) / 60000} virtual minutes: heap peak ${windows.heap_bytes_peak} B (first minute ${windows.heap_bytes_first_minute_peak}), end ${windows.heap_bytes_end} B`);
+}
+
 // ---- bytes per request in flight
 const inflight = [];
 for (const n of [10, 100, opt.inflight].filter((v, i, a) => a.indexOf(v) === i)) {
@@ -142,7 +179,7 @@ for (const n of [10, 100, opt.inflight].filter((v, i, a) => a.indexOf(v) === i))
 
 const out = {
   bench: 'size-memory', date: new Date().toISOString(), node: process.version,
-  wasm, package: pack, steady, inflight,
+  wasm, package: pack, steady, windows, inflight,
   notes: {
     heap_bytes: 'router.heapBytes: bytes live in the core\'s allocator (sy_heap_bytes)',
     wasm_memory_bytes: 'the byte length of the wasm instance\'s Memory (pages reserved; it only ever grows)',
