@@ -1,6 +1,7 @@
 /* fuzz_response.c: upstream answers on any bytes, for every provider kind
  * and a spread of statuses: always classified, never a crash or leak; and
- * the same bytes through the stream translator. The
+ * the same bytes through the stream translator; what reaches the client
+ * parses by JSON's grammar (sy_json_scan), which cJSON's is laxer than. The
  * first byte picks the provider and status; the next picks where the
  * header block ends; the rest is headers then body. The rate-limit reader
  * gets the header block, and all of the rest too, since a block of
@@ -54,7 +55,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   int rc = sy_provider_parse_response(kind, status, headers, hlen, body, blen, 1.7e12, &o);
   if (rc == 0 && (o.cls < 0 || o.cls >= SY_CLASS_COUNT)) __builtin_trap();
   if (rc == 0 && o.cls == SY_CLASS_OK) {
-    /* a success is always an OpenAI chat.completion the client can parse */
+    /* a success is always an OpenAI chat.completion the client can parse,
+     * by JSON's own grammar (sy_json_scan), not only cJSON's laxer one */
+    if (!sy_json_scan(o.response.data, o.response.len, NULL, 0, NULL)) __builtin_trap();
     cJSON *doc = cJSON_ParseWithLength(o.response.data, o.response.len);
     if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "choices"))) __builtin_trap();
     cJSON_Delete(doc);
@@ -77,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       const char *end = strstr(f, "\n\n");
       if (strncmp(f, "data: ", 6) || !end) __builtin_trap();
       if (strncmp(f + 6, "[DONE]", 6)) {
+        if (!sy_json_scan(f + 6, (size_t)(end - f - 6), NULL, 0, NULL)) __builtin_trap();
         cJSON *doc = cJSON_ParseWithLength(f + 6, (size_t)(end - f - 6));
         if (!doc) __builtin_trap();
         cJSON_Delete(doc);

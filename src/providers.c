@@ -727,43 +727,93 @@ static void set_message(sy_outcome *o, const char *msg) {
   sy_buf_append(&o->message, msg, n > MAX_MESSAGE ? MAX_MESSAGE : n);
 }
 
+/* Whether |n| bytes at |p| hold |lit|. */
+static int span_has(const char *p, size_t n, const char *lit) {
+  size_t k = strlen(lit);
+  for (const char *e = p + n; (size_t)(e - p) >= k; p++) {
+    p = memchr(p, lit[0], (size_t)(e - p) - k + 1);
+    if (!p) return 0;
+    if (!memcmp(p, lit, k)) return 1;
+  }
+  return 0;
+}
+
+/* A number member of object |o| (a span sy_json_scan validated), 0 when
+ * absent or not a number. strtod stops at the delimiter after it, which
+ * the object's closing brace guarantees is inside the text. */
+static void numbers_of(const sy_json_span *o, const char *const *keys, size_t n, double *out) {
+  sy_json_span v[2];
+  if (o->type != SY_JSON_OBJECT || !sy_json_scan(o->at, o->len, keys, n, v)) n = 0;
+  for (size_t i = 0; i < 2; i++)
+    out[i] = i < n && v[i].type == SY_JSON_NUMBER ? strtod(v[i].at, NULL) : 0;
+}
+
+/* Whether a choice of |choices| (a validated array) ended on the content
+ * filter. The text is searched first: without the word (or any \u escape,
+ * which might spell it) no choice can have it, and the array, most of an
+ * answer, is not parsed into a tree at all. */
+static int content_filtered(const sy_json_span *choices) {
+  if (!span_has(choices->at, choices->len, "content_filter") &&
+      !span_has(choices->at, choices->len, "\\u"))
+    return 0;
+  cJSON *doc = cJSON_ParseWithLength(choices->at, choices->len);
+  const cJSON *c;
+  int filtered = 0;
+  cJSON_ArrayForEach(c, doc) filtered |= !strcmp(str_at(c, "finish_reason"), "content_filter");
+  cJSON_Delete(doc);
+  return filtered;
+}
+
+/* An OpenAI-shaped success (a chat.completion, or an embeddings list when
+ * |list| is "data"): checked by a strict scan, since the body goes to the
+ * host as it came and must parse there (sy_json_scan says why not cJSON),
+ * and read for its usage without building a tree of it: a tree and its
+ * deletion were half the instructions of a request's end (bench/). */
+static int parse_success(const char *body, size_t body_len, const char *list, sy_outcome *out) {
+  const char *const keys[] = {list, "usage"};
+  static const char *const usage_keys[] = {"prompt_tokens", "completion_tokens"};
+  sy_json_span top[2];
+  if (!body || !sy_json_scan(body, body_len, keys, 2, top) || top[0].type != SY_JSON_ARRAY) {
+    out->cls = SY_CLASS_BAD_RESPONSE;
+    set_message(out, *list == 'c' ? "upstream answer is not a valid chat completion"
+                                  : "upstream answer is not a valid embeddings list");
+    return out->message.oom ? SY_ERR_NOMEM : SY_OK;
+  }
+  double tokens[2];
+  numbers_of(&top[1], usage_keys, 2, tokens);
+  out->prompt_tokens = tokens[0];
+  out->completion_tokens = *list == 'c' ? tokens[1] : 0;
+  if (*list == 'c' && content_filtered(&top[0])) {
+    out->cls = SY_CLASS_CONTENT_POLICY;
+    set_message(out, "the provider's content filter stopped the answer");
+    return out->message.oom ? SY_ERR_NOMEM : SY_OK;
+  }
+  out->cls = SY_CLASS_OK;
+  sy_buf_append(&out->response, body, body_len);
+  return out->response.oom ? SY_ERR_NOMEM : SY_OK;
+}
+
 int sy_provider_parse_response(sy_provider_kind kind, int status, const char *headers,
                                size_t headers_len, const char *body, size_t body_len, sy_ms now,
                                sy_outcome *out) {
   out->status = status;
   out->retry_after_ms = sy_retry_after_ms(headers, headers_len, now);
+  int success = status >= 200 && status < 300;
+  if (success && kind != SY_PROVIDER_ANTHROPIC)
+    return parse_success(body, body_len, "choices", out);
   cJSON *doc = body && body_len ? cJSON_ParseWithLength(body, body_len) : NULL;
-  if (status >= 200 && status < 300) {
-    const cJSON *choices = cJSON_GetObjectItemCaseSensitive(doc, "choices");
-    if (kind == SY_PROVIDER_ANTHROPIC) {
-      int refused = 0;
-      int rc = doc ? anthropic_to_openai(doc, now, &out->response, &refused, &out->prompt_tokens,
-                                         &out->completion_tokens)
-                   : 0;
-      if (rc < 0) {
-        cJSON_Delete(doc);
-        return SY_ERR_NOMEM;
-      }
-      out->cls = rc == 0 ? SY_CLASS_BAD_RESPONSE : refused ? SY_CLASS_CONTENT_POLICY : SY_CLASS_OK;
-    } else if (cJSON_IsObject(doc) && cJSON_IsArray(choices)) {
-      out->cls = SY_CLASS_OK;
-      const cJSON *c;
-      cJSON_ArrayForEach(c, choices) if (!strcmp(str_at(c, "finish_reason"), "content_filter"))
-          out->cls = SY_CLASS_CONTENT_POLICY;
-      const cJSON *usage = cJSON_GetObjectItemCaseSensitive(doc, "usage");
-      const cJSON *pt = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens");
-      const cJSON *ct = cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens");
-      out->prompt_tokens = cJSON_IsNumber(pt) ? pt->valuedouble : 0;
-      out->completion_tokens = cJSON_IsNumber(ct) ? ct->valuedouble : 0;
-      if (out->cls == SY_CLASS_OK) sy_buf_append(&out->response, body, body_len);
-    } else {
-      out->cls = SY_CLASS_BAD_RESPONSE;
-    }
+  if (success) {
+    int refused = 0;
+    int rc = doc ? anthropic_to_openai(doc, now, &out->response, &refused, &out->prompt_tokens,
+                                       &out->completion_tokens)
+                 : 0;
+    cJSON_Delete(doc);
+    if (rc < 0) return SY_ERR_NOMEM;
+    out->cls = rc == 0 ? SY_CLASS_BAD_RESPONSE : refused ? SY_CLASS_CONTENT_POLICY : SY_CLASS_OK;
     if (out->cls == SY_CLASS_BAD_RESPONSE)
       set_message(out, "upstream answer is not a valid chat completion");
     else if (out->cls == SY_CLASS_CONTENT_POLICY)
       set_message(out, "the provider's content filter stopped the answer");
-    cJSON_Delete(doc);
     return out->response.oom || out->message.oom ? SY_ERR_NOMEM : SY_OK;
   }
   const cJSON *err = cJSON_GetObjectItemCaseSensitive(doc, "error");
@@ -788,19 +838,7 @@ int sy_provider_parse_embeddings(sy_provider_kind kind, int status, const char *
     return sy_provider_parse_response(kind, status, headers, headers_len, body, body_len, now, out);
   out->status = status;
   out->retry_after_ms = sy_retry_after_ms(headers, headers_len, now);
-  cJSON *doc = body && body_len ? cJSON_ParseWithLength(body, body_len) : NULL;
-  if (cJSON_IsObject(doc) && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "data"))) {
-    out->cls = SY_CLASS_OK;
-    const cJSON *pt = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(doc, "usage"), "prompt_tokens");
-    out->prompt_tokens = cJSON_IsNumber(pt) ? pt->valuedouble : 0;
-    sy_buf_append(&out->response, body, body_len);
-  } else {
-    out->cls = SY_CLASS_BAD_RESPONSE;
-    set_message(out, "upstream answer is not a valid embeddings list");
-  }
-  cJSON_Delete(doc);
-  return out->response.oom || out->message.oom ? SY_ERR_NOMEM : SY_OK;
+  return parse_success(body, body_len, "data", out);
 }
 
 /* ---------- streams ---------- */
@@ -895,7 +933,9 @@ static void stream_event(sy_stream *s, const char *event, const char *data, sy_b
       s->done = 1;
       return;
     }
-    cJSON *doc = parse_event(data);
+    /* Forwarded as it came (below), so it must parse in the client, which
+     * cJSON's own acceptance does not make sure of (sy_json_scan). */
+    cJSON *doc = sy_json_scan(data, strlen(data), NULL, 0, NULL) ? parse_event(data) : NULL;
     if (!cJSON_IsObject(doc)) {
       cJSON_Delete(doc);
       stream_fail(s, SY_CLASS_BAD_RESPONSE, "upstream stream sent an event that is not JSON");

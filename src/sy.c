@@ -390,3 +390,178 @@ uint32_t sy_rng_next(sy_rng *r) {
 }
 
 double sy_rng_unit(sy_rng *r) { return sy_rng_next(r) / 4294967296.0; }
+
+/* ---------- strict JSON (sy_json_scan) ---------- */
+
+static const char *json_ws(const char *p, const char *e) {
+  while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+    p++;
+  return p;
+}
+
+static int hex_digit(char c) {
+  return c >= '0' && c <= '9'   ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                : -1;
+}
+
+/* The string opening at |p|: the byte after its closing quote, or NULL. */
+static const char *json_string(const char *p, const char *e) {
+  for (p++; p < e; p++) {
+    unsigned char c = (unsigned char)*p;
+    if (c == '"') return p + 1;
+    if (c < 0x20) return NULL;
+    if (c != '\\') continue;
+    if (++p >= e) return NULL;
+    if (*p == 'u') {
+      if (e - p < 5) return NULL;
+      for (int i = 1; i <= 4; i++)
+        if (hex_digit(p[i]) < 0) return NULL;
+      p += 4;
+    } else if (!strchr("\"\\/bfnrt", *p) || !*p) {
+      return NULL;
+    }
+  }
+  return NULL;
+}
+
+static const char *json_digits(const char *p, const char *e) {
+  while (p < e && *p >= '0' && *p <= '9')
+    p++;
+  return p;
+}
+
+/* The number at |p|: the byte after it, or NULL. */
+static const char *json_number(const char *p, const char *e) {
+  if (p < e && *p == '-') p++;
+  if (p >= e || *p < '0' || *p > '9') return NULL;
+  p = *p == '0' ? p + 1 : json_digits(p, e);
+  if (p < e && *p == '.') {
+    const char *d = ++p;
+    if ((p = json_digits(p, e)) == d) return NULL;
+  }
+  if (p < e && (*p == 'e' || *p == 'E')) {
+    if (++p < e && (*p == '+' || *p == '-')) p++;
+    const char *d = p;
+    if ((p = json_digits(p, e)) == d) return NULL;
+  }
+  return p;
+}
+
+/* Whether the string token [p, q) (quotes included, well formed) spells
+ * |key|, escapes decoded. Keys are ASCII: an escape past it never matches. */
+static int json_names(const char *p, const char *q, const char *key) {
+  for (p++, q--; p < q; p++, key++) {
+    int c = (unsigned char)*p;
+    if (c == '\\') {
+      c = *++p;
+      if (c == 'u') {
+        c = 0;
+        for (int i = 1; i <= 4; i++)
+          c = c * 16 + hex_digit(p[i]);
+        p += 4;
+      } else {
+        static const char from[] = "bfnrt", to[] = "\b\f\n\r\t";
+        const char *at = strchr(from, c);
+        if (at) c = to[at - from];
+      }
+    }
+    if (!*key || (unsigned char)*key != c) return 0;
+  }
+  return !*key;
+}
+
+/* The member name at |p| and its colon: the byte after the colon, or
+ * NULL. *which: the index of the key it names (when |nkeys|), else -1. */
+static const char *json_member(const char *p, const char *e, const char *const *keys, size_t nkeys,
+                               int *which) {
+  if (p >= e || *p != '"') return NULL;
+  const char *q = json_string(p, e);
+  if (!q) return NULL;
+  *which = -1;
+  for (size_t i = 0; i < nkeys; i++)
+    if (json_names(p, q, keys[i])) {
+      *which = (int)i;
+      break;
+    }
+  q = json_ws(q, e);
+  return q < e && *q == ':' ? q + 1 : NULL;
+}
+
+int sy_json_scan(const char *text, size_t len, const char *const *keys, size_t nkeys,
+                 sy_json_span *spans) {
+  const char *p = text, *e = text + len;
+  /* Bit d: the container at depth d is an object. */
+  uint8_t objects[(SY_JSON_MAX_DEPTH + 7) / 8] = {0};
+  size_t depth = 0;
+  int named = -1, key = -1; /* the key naming the depth-1 value next, and the current one */
+  const char *start = NULL;
+  sy_json_type type = SY_JSON_ABSENT;
+  for (size_t i = 0; i < nkeys; i++)
+    spans[i] = (sy_json_span){NULL, 0, SY_JSON_ABSENT};
+#define IS_OBJECT(d) (objects[(d) / 8] >> ((d) % 8) & 1)
+  for (;;) {
+    /* A value starts at p. */
+    p = json_ws(p, e);
+    if (p >= e) return 0;
+    char c = *p;
+    sy_json_type t = c == '{'                             ? SY_JSON_OBJECT
+                     : c == '['                           ? SY_JSON_ARRAY
+                     : c == '"'                           ? SY_JSON_STRING
+                     : c == '-' || (c >= '0' && c <= '9') ? SY_JSON_NUMBER
+                                                          : SY_JSON_LITERAL;
+    if (depth == 1) {
+      start = p;
+      type = t;
+      key = named;
+    }
+    if (t == SY_JSON_OBJECT || t == SY_JSON_ARRAY) {
+      if (depth == SY_JSON_MAX_DEPTH) return 0;
+      if (t == SY_JSON_OBJECT)
+        objects[depth / 8] |= (uint8_t)(1u << (depth % 8));
+      else
+        objects[depth / 8] &= (uint8_t) ~(1u << (depth % 8));
+      depth++;
+      p = json_ws(p + 1, e);
+      if (p < e && *p == (t == SY_JSON_OBJECT ? '}' : ']')) {
+        p++;
+        depth--;
+      } else if (t == SY_JSON_OBJECT) {
+        if (!(p = json_member(p, e, keys, depth == 1 ? nkeys : 0, &named))) return 0;
+        continue;
+      } else {
+        continue;
+      }
+    } else if (t == SY_JSON_STRING) {
+      p = json_string(p, e);
+    } else if (t == SY_JSON_NUMBER) {
+      p = json_number(p, e);
+    } else if (e - p >= 4 && (!memcmp(p, "true", 4) || !memcmp(p, "null", 4))) {
+      p += 4;
+    } else if (e - p >= 5 && !memcmp(p, "false", 5)) {
+      p += 5;
+    } else {
+      return 0;
+    }
+    if (!p) return 0;
+    /* A value ended at p: so may the containers around it. */
+    for (;;) {
+      if (depth == 1 && key >= 0 && IS_OBJECT(0) && !spans[key].type)
+        spans[key] = (sy_json_span){start, (size_t)(p - start), type};
+      p = json_ws(p, e);
+      if (!depth) return p == e;
+      if (p >= e) return 0;
+      int object = IS_OBJECT(depth - 1);
+      if (*p == ',') {
+        p = json_ws(p + 1, e);
+        if (object && !(p = json_member(p, e, keys, depth == 1 ? nkeys : 0, &named))) return 0;
+        break;
+      }
+      if (*p != (object ? '}' : ']')) return 0;
+      p++;
+      depth--;
+    }
+  }
+#undef IS_OBJECT
+}

@@ -121,6 +121,35 @@ void sy_buf_json_value(sy_buf *b, const struct cJSON *v);
  * pointer is valid until the next append or free. */
 const char *sy_buf_cstr(sy_buf *b);
 
+/* ---- strict JSON ---- */
+typedef enum {
+  SY_JSON_ABSENT = 0,
+  SY_JSON_OBJECT,
+  SY_JSON_ARRAY,
+  SY_JSON_STRING,
+  SY_JSON_NUMBER,
+  SY_JSON_LITERAL /* true, false, null */
+} sy_json_type;
+/* A value inside a text sy_json_scan read: |len| bytes at |at|. */
+typedef struct sy_json_span {
+  const char *at;
+  size_t len;
+  sy_json_type type;
+} sy_json_span;
+#define SY_JSON_MAX_DEPTH 1000
+/* Whether |text| (|len| bytes) is exactly one JSON value by RFC 8259's
+ * grammar, whitespace around it allowed and nested at most
+ * SY_JSON_MAX_DEPTH deep: what JSON.parse accepts. cJSON is laxer (it
+ * takes control characters in strings, numbers such as 01 and 1., and,
+ * unless told, bytes after the value), and a body the core forwards as it
+ * came must parse in the host. When the value is an object, spans[i] is
+ * the value of its first member named |keys[i]| (escapes decoded), type
+ * SY_JSON_ABSENT when it has none. Returns 1 or 0 (then the spans say
+ * nothing). One pass, no allocation, no recursion; |text| is borrowed and
+ * the spans point into it; |keys| and |spans| may be NULL when |nkeys| is 0. */
+int sy_json_scan(const char *text, size_t len, const char *const *keys, size_t nkeys,
+                 sy_json_span *spans);
+
 /* ---- small shared helpers ---- */
 /* 64-bit FNV-1a, for deterministic ids and hashing; not for secrets. */
 uint64_t sy_hash64(const void *p, size_t n, uint64_t seed);

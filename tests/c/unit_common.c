@@ -276,6 +276,114 @@ static void test_rng(void) {
   T_CHECK(lo >= 0 && lo < 0.01 && hi < 1 && hi > 0.99);
 }
 
+/* sy_json_scan against the grammar JSON.parse holds to: every case here
+ * is one where cJSON (or a careless scanner) answers otherwise. */
+static int json_ok(const char *text) { return sy_json_scan(text, strlen(text), NULL, 0, NULL); }
+
+static void test_json_scan(void) {
+  static const char *const good[] = {
+      "{}",
+      "[]",
+      " \t\r\n{ } \n",
+      "0",
+      "-0",
+      "-0.5e+10",
+      "1E-2",
+      "12.25",
+      "\"\"",
+      "true",
+      "null",
+      "false",
+      "\"\\u00e9\\ud800\\\"\\\\\\/\\b\\f\\n\\r\\t\"",
+      "[[[]],{\"a\":[{}]}]",
+      "{\"a\":1,\"a\":2}",
+      "\"caf\xc3\xa9\"",
+      "123456789012345678901234567890123456789012345678901234567890123456789"};
+  for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+    int ok = json_ok(good[i]);
+    if (!ok) fprintf(stderr, "rejected %s\n", good[i]);
+    T_CHECK(ok);
+  }
+  static const char *const bad[] = {"",
+                                    " ",
+                                    "{\"choices\":[]} trailing",
+                                    "{}{}",
+                                    "{} x",
+                                    "01",
+                                    "-01",
+                                    "1.",
+                                    ".5",
+                                    "+1",
+                                    "-",
+                                    "1e",
+                                    "1e+",
+                                    "0x10",
+                                    "NaN",
+                                    "Infinity",
+                                    "tru",
+                                    "nul",
+                                    "[1,]",
+                                    "{\"a\":1,}",
+                                    "{,}",
+                                    "[,1]",
+                                    "{\"a\"}",
+                                    "{\"a\" 1}",
+                                    "{a:1}",
+                                    "{\"a\":1 \"b\":2}",
+                                    "[1 2]",
+                                    "\"tab\there\"",
+                                    "\"line\nbreak\"",
+                                    "\"\\x\"",
+                                    "\"\\u12\"",
+                                    "\"\\u12g4\"",
+                                    "\"open",
+                                    "\"\\",
+                                    "[",
+                                    "{",
+                                    "[}",
+                                    "{]",
+                                    "{\"a\":[1}",
+                                    "'single'",
+                                    "\xef\xbb\xbf{}"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    int ok = json_ok(bad[i]);
+    if (ok) fprintf(stderr, "accepted %s\n", bad[i]);
+    T_CHECK(!ok);
+  }
+  /* A NUL inside: the length is the text's, not strlen's. */
+  T_CHECK(!sy_json_scan("{}\0", 3, NULL, 0, NULL));
+  T_CHECK(!sy_json_scan("\"a\0b\"", 5, NULL, 0, NULL));
+  /* Depth: SY_JSON_MAX_DEPTH containers pass, one more does not. */
+  char deep[2 * SY_JSON_MAX_DEPTH + 3];
+  for (int extra = 0; extra <= 1; extra++) {
+    size_t n = SY_JSON_MAX_DEPTH + (size_t)extra;
+    memset(deep, '[', n);
+    memset(deep + n, ']', n);
+    T_EQ_INT(sy_json_scan(deep, 2 * n, NULL, 0, NULL), !extra);
+  }
+  /* Members: the first of each name, escapes decoded, top level only. */
+  const char *doc = "{\"x\":{\"usage\":1},\"us\\u0061ge\":{\"n\":[1,{}]},\"usage\":2,"
+                    "\"choices\":\"s\\\"\",\"e\":[]}";
+  const char *const keys[] = {"usage", "choices", "e", "missing"};
+  sy_json_span sp[4];
+  T_EQ_INT(sy_json_scan(doc, strlen(doc), keys, 4, sp), 1);
+  T_EQ_INT(sp[0].type, SY_JSON_OBJECT);
+  T_CHECK(sp[0].len == 12 && !memcmp(sp[0].at, "{\"n\":[1,{}]}", 12));
+  T_EQ_INT(sp[1].type, SY_JSON_STRING);
+  T_CHECK(sp[1].len == 5 && !memcmp(sp[1].at, "\"s\\\"\"", 5));
+  T_EQ_INT(sp[2].type, SY_JSON_ARRAY);
+  T_EQ_INT(sp[2].len, 2);
+  T_EQ_INT(sp[3].type, SY_JSON_ABSENT);
+  /* Not an object: no member is found, though the text is valid. */
+  const char *arr = "[{\"usage\":1}]";
+  T_EQ_INT(sy_json_scan(arr, strlen(arr), keys, 1, sp), 1);
+  T_EQ_INT(sp[0].type, SY_JSON_ABSENT);
+  /* A key that decodes past ASCII, or to a longer name, is not the key. */
+  const char *near = "{\"usage\\u00e9\":1,\"usag\":2,\"usagee\":3}";
+  T_EQ_INT(sy_json_scan(near, strlen(near), keys, 1, sp), 1);
+  T_EQ_INT(sp[0].type, SY_JSON_ABSENT);
+}
+
 static void test_class_names(void) {
   for (int c = 0; c < SY_CLASS_COUNT; c++)
     T_EQ_INT(sy_class_from_name(sy_class_name(c)), c);
@@ -289,6 +397,7 @@ void suite_common(void) {
   test_buf();
   test_json_chars();
   test_json_value();
+  test_json_scan();
   test_rng();
   test_class_names();
 }

@@ -249,6 +249,53 @@ static void test_classification(void) {
   T_EQ_INT(cls_of(O, 408, "<html>"), SY_CLASS_TIMEOUT);
   T_EQ_INT(cls_of(O, 200, "{\"choices\":[{\"ind"), SY_CLASS_BAD_RESPONSE);
   T_EQ_INT(cls_of(O, 200, "[1,2]"), SY_CLASS_BAD_RESPONSE);
+  /* The body reaches the host as it came, so what JSON.parse refuses is
+   * malformed here too, though cJSON reads it: bytes after the object, a
+   * raw control character in a string, a number JSON does not spell. */
+  T_EQ_INT(cls_of(O, 200, "{\"choices\":[]} trailing"), SY_CLASS_BAD_RESPONSE);
+  T_EQ_INT(cls_of(O, 200, "{\"choices\":[]}{}"), SY_CLASS_BAD_RESPONSE);
+  T_EQ_INT(cls_of(O, 200, "{\"choices\":[{\"message\":{\"content\":\"a\tb\"}}]}"),
+           SY_CLASS_BAD_RESPONSE);
+  T_EQ_INT(cls_of(O, 200, "{\"choices\":[],\"created\":01}"), SY_CLASS_BAD_RESPONSE);
+  T_EQ_INT(cls_of(O, 200, "{\"choices\":[],\"created\":1.}"), SY_CLASS_BAD_RESPONSE);
+  T_EQ_INT(cls_of(O, 200, "{\"choices\":{}}"), SY_CLASS_BAD_RESPONSE);
+  T_EQ_INT(cls_of(O, 200, " {\"choices\":[]}\n"), SY_CLASS_OK);
+  /* The filter's word spelled with an escape, or the first of two keys. */
+  T_EQ_INT(cls_of(O, 200, "{\"choices\":[{\"finish_reason\":\"content\\u005ffilter\"}]}"),
+           SY_CLASS_CONTENT_POLICY);
+  T_EQ_INT(cls_of(O, 200,
+                  "{\"choices\":[{\"finish_reason\":\"stop\",\"finish_reason\":"
+                  "\"content_filter\"}]}"),
+           SY_CLASS_OK);
+  T_EQ_INT(cls_of(O, 200,
+                  "{\"choices\":[{\"message\":{\"content\":\"no content_filter\"},"
+                  "\"finish_reason\":\"stop\"}]}"),
+           SY_CLASS_OK);
+  {
+    /* Usage: the first of each count, a number or nothing; the body kept whole. */
+    static const char body[] = "{\"usage\":{\"completion_tokens\":\"7\",\"prompt_tokens\":1.5e1,"
+                               "\"prompt_tokens\":99},\"choices\":[],\"usage\":{}}";
+    sy_outcome o;
+    sy_outcome_init(&o);
+    T_EQ_INT(sy_provider_parse_response(O, 200, NULL, 0, body, strlen(body), 0, &o), SY_OK);
+    T_EQ_INT(o.cls, SY_CLASS_OK);
+    T_EQ_DBL(o.prompt_tokens, 15);
+    T_EQ_DBL(o.completion_tokens, 0);
+    T_CHECK(o.response.len == strlen(body) && !memcmp(o.response.data, body, o.response.len));
+    sy_outcome_free(&o);
+    static const char list[] = "{\"object\":\"list\",\"data\":[{\"embedding\":[0.5,-1e-3]}],"
+                               "\"usage\":{\"prompt_tokens\":4,\"total_tokens\":4}}";
+    sy_outcome_init(&o);
+    T_EQ_INT(sy_provider_parse_embeddings(O, 200, NULL, 0, list, strlen(list), 0, &o), SY_OK);
+    T_EQ_INT(o.cls, SY_CLASS_OK);
+    T_EQ_DBL(o.prompt_tokens, 4);
+    sy_outcome_free(&o);
+    sy_outcome_init(&o);
+    T_EQ_INT(sy_provider_parse_embeddings(O, 200, NULL, 0, "{\"data\":[]}x", 12, 0, &o), SY_OK);
+    T_EQ_INT(o.cls, SY_CLASS_BAD_RESPONSE);
+    T_CHECK(o.message.len > 0);
+    sy_outcome_free(&o);
+  }
   T_EQ_INT(cls_of(A, 529,
                   "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","
                   "\"message\":\"Overloaded\"}}"),
@@ -670,6 +717,11 @@ static void test_stream_failures(void) {
   /* Trailing bytes after the JSON value, and a NUL byte, are malformed. */
   free(stream_split(SY_PROVIDER_OPENAI, "data: {\"choices\":[]}xyz\n\n", 0, 0, &content, &done,
                     &failed));
+  T_EQ_INT(failed, SY_CLASS_BAD_RESPONSE);
+  /* Forwarded as it came, a chunk must parse in the client: no raw tab. */
+  free(stream_split(SY_PROVIDER_OPENAI,
+                    "data: {\"choices\":[{\"delta\":{\"content\":\"a\tb\"}}]}\n\n", 0, 0, &content,
+                    &done, &failed));
   T_EQ_INT(failed, SY_CLASS_BAD_RESPONSE);
   static const char nul[] = "data: {\"choices\":[]}\0\n\n";
   sy_stream *ns = sy_stream_new(SY_PROVIDER_OPENAI, 0);

@@ -680,3 +680,34 @@ test('raw answers: the upstream text byte for byte with its route, whatever it h
     await router.close();
   }
 });
+
+test('a 200 whose body JSON.parse refuses is a bad response, retried elsewhere, never a throw in the host', async () => {
+  // cJSON reads each of these; the core forwards bodies as they came, so it
+  // must refuse them as JSON.parse does (trailing bytes, a raw tab, 01, 1., a bad escape).
+  const bad = ['{"choices":[]} trailing', '{"choices":[]}{"x":1}', '{"choices":[],"created":01}',
+    '{"choices":[],"created":1.}', '{"choices":[],"a":"\\x"}', '{"choices":[{"message":{"content":"a\tb"}}]}'];
+  const good = '{"id":"c","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]}';
+  for (const body of bad) {
+    assert.throws(() => JSON.parse(body));
+    const calls = [];
+    const fetchFn = async (url) => {
+      calls.push(String(url));
+      return new Response(String(url).includes('//bad') ? body : good, { status: 200 });
+    };
+    const cfg = {
+      model_list: [
+        { model_name: 'g', litellm_params: { model: 'openai/m', api_key: 'sk-x', api_base: 'http://bad/v1', order: 1 }, model_info: { id: 'bad' } },
+        { model_name: 'g', litellm_params: { model: 'openai/m', api_key: 'sk-x', api_base: 'http://good/v1', order: 2 }, model_info: { id: 'good' } },
+      ],
+      router_settings: { num_retries: 1, retry_after: 0 },
+    };
+    const router = await Router.create(cfg, { env: {}, fetch: fetchFn, seed: 1 });
+    try {
+      const res = await router.completion(hi('g'), { raw: true });
+      assert.equal(res.text, good, body);
+      assert.deepEqual(res.switchyard.tries.map((t) => [t.deployment, t.class]), [['bad', 'bad_response'], ['good', 'ok']], body);
+    } finally {
+      await router.close();
+    }
+  }
+});
