@@ -17,6 +17,7 @@
 #include "../tests/c/json_same.h"
 #include "cJSON.h"
 #include "config.h"
+#include "fuzz_cjson.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -96,12 +97,7 @@ static void check_writer(const cJSON *input, unsigned fail_at) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static int hooked;
-  if (!hooked) {
-    cJSON_Hooks hooks = {sy_malloc, sy_free};
-    cJSON_InitHooks(&hooks);
-    hooked = 1;
-  }
+  fuzz_cjson_hooks();
   size_t base = sy_heap_bytes();
   cJSON *input = cJSON_ParseWithLength((const char *)data, size);
   if (input) check_writer(input, 1 + (unsigned)(size % 4));

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cJSON.h"
+#include "fuzz_cjson.h"
 #include "sy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -38,12 +39,7 @@ static int beyond_cjson(const char *t, size_t n) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static int hooked;
-  if (!hooked) {
-    cJSON_Hooks hooks = {sy_malloc, sy_free};
-    cJSON_InitHooks(&hooks);
-    hooked = 1;
-  }
+  fuzz_cjson_hooks();
   const char *text = (const char *)data;
   sy_json_span spans[NKEYS];
   if (!sy_json_scan(text, size, KEYS, NKEYS, spans)) return 0;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cJSON.h"
+#include "fuzz_cjson.h"
 #include "providers.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -34,12 +35,7 @@ static void ratelimit(const char *headers, size_t len, sy_ms now) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static const int statuses[] = {200, 201, 400, 401, 403, 404, 408, 409,
                                  422, 429, 500, 502, 503, 529, 302, 100};
-  static int hooked;
-  if (!hooked) {
-    cJSON_Hooks hooks = {sy_malloc, sy_free};
-    cJSON_InitHooks(&hooks);
-    hooked = 1;
-  }
+  fuzz_cjson_hooks();
   if (size < 2) return 0;
   sy_provider_kind kind = (sy_provider_kind)(data[0] % 3);
   int status = statuses[(data[0] / 3) % (sizeof statuses / sizeof *statuses)];

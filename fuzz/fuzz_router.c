@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "cJSON.h"
+#include "fuzz_cjson.h"
 #include "request.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -383,12 +384,7 @@ static void fire_timer(sy_router *r, size_t i) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static int hooked;
-  if (!hooked) {
-    cJSON_Hooks hooks = {sy_malloc, sy_free};
-    cJSON_InitHooks(&hooks);
-    hooked = 1;
-  }
+  fuzz_cjson_hooks();
   memset(&F, 0, sizeof F);
   F.now = 1.7e12;
   in s = {data, size};
