@@ -410,6 +410,7 @@ static int hex_digit(char c) {
 static const char *json_string(const char *p, const char *e) {
   for (p++; p < e; p++) {
     unsigned char c = (unsigned char)*p;
+    if (c > '\\') continue; /* one test for most text: lower case and past ASCII */
     if (c == '"') return p + 1;
     if (c < 0x20) return NULL;
     if (c != '\\') continue;
