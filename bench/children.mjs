@@ -7,11 +7,13 @@ const children = new Set();
 
 /**
  * Starts `node ...args` with |stdio| (file descriptors or 'ignore'/'ipc'
- * entries) and |env| added to this process's environment.
+ * entries) and |env| added to this process's environment; under |wrap|
+ * (a command and its arguments, such as valgrind's) when given.
  * @returns {import('node:child_process').ChildProcess & { exited: Promise<{code: number | null, sig: string | null}> }}
  */
-export function startNode(args, { cwd, stdio, env = {} }) {
-  const child = spawn(process.execPath, args, { cwd, stdio, env: { ...process.env, ...env } });
+export function startNode(args, { cwd, stdio, env = {}, wrap = [] }) {
+  const [cmd, ...argv] = [...wrap, process.execPath, ...args];
+  const child = spawn(cmd, argv, { cwd, stdio, env: { ...process.env, ...env } });
   child.exited = new Promise((r) => child.once('exit', (code, sig) => { children.delete(child); r({ code, sig }); }));
   children.add(child);
   return child;

@@ -132,6 +132,11 @@ if (gw) {
   for (const [k, v] of Object.entries(R)) if (v.rps !== null) md.push(`| ${k.replace(/_/g, ' ')} | ${f2(v.rps)}× | ${f2(v.cpu_us_per_req)}× |`);
   md.push('');
   for (const g of gw.summary.goals) goals.push({ ...g, part: 'gateway' });
+  const I = gw.instructions;
+  if (I?.switchyard && I['passthrough-http']) {
+    md.push(`User-space instructions per request, counted by callgrind over ${n0(I.switchyard.requests)} requests from 10 connections after a warm-up (the figure that hardly moves with the machine's load; no kernel time, no cache misses): ` +
+      `switchyard ${n0(I.switchyard.ir_per_request)}, passthrough-http ${n0(I['passthrough-http'].ir_per_request)}, ${f2(I.ratio)}×.`, '');
+  }
   md.push('Each request through a gateway made exactly one upstream call? answered / upstream calls seen by the mock (the difference is what was in flight when a run stopped): ' +
     Object.entries(gw.upstream).map(([n, u]) => `${n} ${u.answered}/${u.upstream_calls}`).join(', ') + '.', '');
   const rowsFor = (field) => names.map((n) => ({ label: n, value: S[n][field], color: COLORS[n] }));

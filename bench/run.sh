@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run bench (issue 8): every benchmark in one run, about 8.5 minutes on a
+# npm run bench (issue 8): every benchmark in one run, about 9.5 minutes on a
 # 2-core machine, each part bounded in time:
 #   1. core decision cost       bash bench/run-core.sh          -> results/core-*.json, core.md
 #   2. gateway overhead         node bench/gateway/bench.mjs    -> results/gateway.json
@@ -13,6 +13,7 @@
 #                       2 gateway rounds of 3 s, no profile, 20,000 requests in size-memory
 #        PARTS="core gateway size"   the parts to run (the summary uses whatever JSON is there)
 #        ROUNDS, DURATION, CONNECTIONS, PROFILE (s, 0 = none)   gateway settings
+#        INSTRUCTIONS (requests counted under callgrind, 0 = none; 2000, QUICK 500)
 #        BENCH_WASM, BENCH_SRC_REV  passed to run-core.sh (see bench/README.md)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -20,9 +21,9 @@ R=bench/results
 mkdir -p "$R"
 PARTS="${PARTS:-core gateway size}"
 if [ -n "${QUICK:-}" ]; then
-  ROUNDS="${ROUNDS:-2}" DURATION="${DURATION:-3}" PROFILE="${PROFILE:-0}" REQUESTS=20000
+  ROUNDS="${ROUNDS:-2}" DURATION="${DURATION:-3}" PROFILE="${PROFILE:-0}" REQUESTS=20000 INSTRUCTIONS="${INSTRUCTIONS:-500}"
 else
-  ROUNDS="${ROUNDS:-4}" DURATION="${DURATION:-8}" PROFILE="${PROFILE:-10}" REQUESTS=100000
+  ROUNDS="${ROUNDS:-4}" DURATION="${DURATION:-8}" PROFILE="${PROFILE:-10}" REQUESTS=100000 INSTRUCTIONS="${INSTRUCTIONS:-2000}"
 fi
 CONNECTIONS="${CONNECTIONS:-50}"
 t0=$(date +%s)
@@ -70,9 +71,10 @@ for part in $PARTS; do
         echo "== npm ci in bench/gateway (autocannon, @portkey-ai/gateway; scripts not run)" >&2
         (cd bench/gateway && timeout 300 npm ci --ignore-scripts --no-audit --no-fund >&2) || { failed="$failed gateway-install"; continue; }
       fi
-      budget=$(( ROUNDS * 5 * (DURATION + 6) + (PROFILE > 0 ? 2 * (PROFILE + 15) : 0) + 90 ))
+      # Counting instructions: about 35 s per target for 2,000 requests, valgrind's start included.
+      budget=$(( ROUNDS * 5 * (DURATION + 6) + (PROFILE > 0 ? 2 * (PROFILE + 15) : 0) + (INSTRUCTIONS > 0 ? 30 + INSTRUCTIONS / 20 : 0) + 90 ))
       run $((budget + 30)) gateway node bench/gateway/bench.mjs --rounds "$ROUNDS" --duration "$DURATION" \
-        --connections "$CONNECTIONS" --profile "$PROFILE" --budget "$budget" --out "$R/gateway.json" ;;
+        --connections "$CONNECTIONS" --profile "$PROFILE" --instructions "$INSTRUCTIONS" --budget "$budget" --out "$R/gateway.json" ;;
     size) run 200 size-memory node bench/size-memory.mjs --requests "$REQUESTS" --out "$R/size-memory.json" ;;
     chaos) [ -d bench/gateway/node_modules/@portkey-ai/gateway ] || (cd bench/gateway && timeout 300 npm ci --ignore-scripts --no-audit --no-fund >&2); run 1560 chaos node bench/chaos/run.mjs --budget 1500 --out "$R/chaos.json" --md "$R/chaos.md" ;;  # issue 6 (~11 min, opt-in: PARTS=chaos; Portkey from bench/gateway's pins)
     *) echo "bench: unknown part $part (core, gateway, size)" >&2; failed="$failed $part" ;;

@@ -19,7 +19,7 @@
 //
 //   node bench/gateway/bench.mjs [--rounds 4] [--duration 8] [--connections 50]
 //     [--warmup 3] [--serial 1000] [--targets direct,passthrough,switchyard,portkey]
-//     [--out bench/results/gateway.json] [--profile 10] [--budget 600]
+//     [--out bench/results/gateway.json] [--profile 10] [--instructions 2000] [--budget 600]
 //
 // Everything listens on 127.0.0.1 only. Every process it starts is stopped by
 // PID at the end, on failure, on SIGINT/SIGTERM, and after --budget seconds;
@@ -27,7 +27,7 @@
 import { execFileSync } from 'node:child_process';
 import { startNode, stop, stopAll, stopOnExit } from '../children.mjs';
 import { createRequire } from 'node:module';
-import { mkdirSync, openSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import http from 'node:http';
@@ -43,7 +43,7 @@ const require = createRequire(join(HERE, 'package.json'));
 const opt = {
   rounds: 4, duration: 8, connections: 50, warmup: 3, serial: 1000, serialMaxS: 4,
   targets: 'direct,passthrough,passthrough-http,switchyard,portkey', out: join(ROOT, 'bench/results/gateway.json'),
-  profile: 10, budget: 600,
+  profile: 10, instructions: 2000, budget: 600,
 };
 {
   const a = process.argv.slice(2);
@@ -73,6 +73,7 @@ function start(name, args, { env = {}, stdout = 'log' } = {}) {
   const child = startNode(args, {
     cwd: ROOT, stdio: ['ignore', outFd, errFd],
     env: { BENCH_TTL_S: TTL, NODE_ENV: 'production', ...env },
+    wrap: name.endsWith('-cg') ? callgrindArgs(name) : [],
   });
   child.name = name;
   child.logFile = logFile;
@@ -213,14 +214,14 @@ async function main() {
       child = start(name, [...pre, join(HERE, 'passthrough.mjs'), `--port=${port}`, `--upstream=${MOCK}/passthrough/v1/chat/completions`, `--ttl=${TTL}`]);
       ready = `http://127.0.0.1:${port}/`;
       what = 'node:http + fetch() forwarder, no logic (bench/gateway/passthrough.mjs)';
-    } else if (name === 'switchyard' || name === 'switchyard-prof') {
+    } else if (/^switchyard(-prof|-cg)?$/.test(name)) {
       const cfg = join(WORK, 'switchyard.yaml');
       writeFileSync(cfg, switchyardConfig(`${MOCK}/switchyard/v1`));
       const pre = name === 'switchyard-prof' ? profArgs(name) : [];
       child = start(name, [...pre, '--import', join(HERE, 'ttl.mjs'), join(ROOT, 'js/cli.js'), 'serve', '--config', cfg, '--port', String(port), '--host', '127.0.0.1'], { stdout: 'null' });
       ready = `http://127.0.0.1:${port}/health/liveliness`;
       what = `node js/cli.js serve --config build/bench/gateway/switchyard.yaml (its one JSON log line per request to /dev/null)`;
-    } else if (name === 'passthrough-http' || name === 'passthrough-http-prof') {
+    } else if (/^passthrough-http(-prof|-cg)?$/.test(name)) {
       const pre = name === 'passthrough-http-prof' ? profArgs(name) : [];
       child = start(name, [...pre, join(HERE, 'passthrough-http.mjs'), `--port=${port}`, `--upstream=${MOCK}/passthrough-http/v1/chat/completions`, `--ttl=${TTL}`]);
       ready = `http://127.0.0.1:${port}/`;
@@ -233,7 +234,7 @@ async function main() {
       what = `@portkey-ai/gateway ${versions.portkey} build/start-server.js --headless, loopback-only.mjs preloaded; headers-only route (x-portkey-provider: openai, x-portkey-custom-host)`;
     } else throw new Error(`unknown target ${name}`);
     await waitReady(child, ready);
-    return { name, url, headers, child, what, segment: name.replace(/-prof$/, '') };
+    return { name, url, headers, child, what, segment: name.replace(/-(prof|cg)$/, '') };
   };
   for (const name of TARGETS) targets[name] = await launch(name);
   await sleep(1000);
@@ -373,6 +374,19 @@ async function main() {
     }
   }
 
+  // ---- instructions per request (callgrind), steadier than CPU time here
+  let instructions = null;
+  if (opt.instructions > 0) {
+    instructions = await countInstructions(launch, opt.instructions);
+    const S = instructions.switchyard, P = instructions['passthrough-http'];
+    if (S && P) {
+      const r = S.ir_per_request / P.ir_per_request;
+      instructions.ratio = r;
+      goal('CPU/request vs the http.request pass-through, in instructions (callgrind)', r, 1.2, r <= 1.2, '×',
+        `${Math.round(S.ir_per_request).toLocaleString('en')} vs ${Math.round(P.ir_per_request).toLocaleString('en')} user-space instructions per request`);
+    }
+  }
+
   await stopAll();
   const out = {
     bench: 'gateway', date: new Date().toISOString(), seconds: (Date.now() - t0) / 1000,
@@ -381,10 +395,61 @@ async function main() {
       serial_requests: opt.serial, serial_max_s: opt.serialMaxS, body: BODY, order: 'rotated every round (ABCD, BCDA, ...)',
       mock: 'bench/gateway/mock-upstream.mjs: node:http, a fixed 200 chat.completion body, nothing parsed' },
     targets: Object.fromEntries(TARGETS.map((n) => [n, targets[n].what])),
-    sanity, upstream, rss, runs, summary, profile,
+    sanity, upstream, rss, runs, summary, profile, instructions,
   };
   writeFileSync(opt.out, JSON.stringify(out, null, 1) + '\n');
   log(`wrote ${opt.out} (${out.seconds.toFixed(0)} s)`);
+}
+
+/**
+ * The user-space instructions per request of the http.request pass-through
+ * and Switchyard, each started under valgrind's callgrind with its
+ * instrumentation off (it starts and warms up at nearly full speed), then
+ * counted over |n| requests from 10 connections and dumped: valgrind runs
+ * the process's threads one at a time and counts every instruction, so the
+ * figure hardly moves with the machine's load, which CPU time here does by
+ * ±30 %. Kernel time (the system calls, the same for both) is not in it,
+ * nor cache misses.
+ */
+async function countInstructions(launch, n) {
+  const out = {};
+  if (!existsSync('/usr/bin/valgrind') || !existsSync('/usr/bin/callgrind_control')) {
+    log('instructions: valgrind not installed; skipped');
+    return null;
+  }
+  for (const name of ['passthrough-http', 'switchyard']) {
+    if (!TARGETS.includes(name)) continue;
+    const t = await launch(`${name}-cg`);
+    await cannonCount(t, 3000); // warm: the JIT's tiers settle before counting
+    execFileSync('callgrind_control', ['-i', 'on', String(t.child.pid)], { stdio: 'ignore' });
+    const r = await cannonCount(t, n);
+    // The dump written on request (.1) holds exactly the counted requests;
+    // the one written at exit, the shutdown.
+    execFileSync('callgrind_control', ['-d', String(t.child.pid)], { stdio: 'ignore' });
+    const dump = join(WORK, `${name}-cg.callgrind.1`);
+    const m = existsSync(dump) ? /^summary: (\d+)/m.exec(readFileSync(dump, 'utf8')) : null;
+    await stop(t.child, 20000);
+    if (!m) { log(`instructions: ${name}: no callgrind dump in ${dump}`); continue; }
+    const ir = Number(m[1]);
+    out[name] = { requests: n, requests_ok: r.requests_ok, bad: n - r.requests_ok, ir_total: ir, ir_per_request: ir / n };
+    log(`instructions: ${name} ${Math.round(ir / n).toLocaleString('en')} per request (${r.requests_ok} of ${n} answered 200)`);
+  }
+  return out;
+}
+
+/** |n| requests over 10 connections, as fast as the target answers. */
+async function cannonCount(t, n) {
+  const r = await autocannon({
+    url: t.url, method: 'POST', headers: { 'content-type': 'application/json', ...t.headers }, body: BODY,
+    connections: 10, amount: n, timeout: 60, pipelining: 1,
+  });
+  return { requests_ok: r['2xx'] };
+}
+
+function callgrindArgs(name) {
+  for (const f of readdir(WORK)) if (f.startsWith(`${name}.callgrind`)) rmSync(join(WORK, f));
+  return ['valgrind', '--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no',
+    `--callgrind-out-file=${join(WORK, `${name}.callgrind`)}`];
 }
 
 function readdir(dir) { try { return execFileSync('ls', ['-1', dir]).toString().split('\n').filter(Boolean); } catch { return []; } }
