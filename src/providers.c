@@ -738,9 +738,10 @@ static int span_has(const char *p, size_t n, const char *lit) {
   return 0;
 }
 
-/* A number member of object |o| (a span sy_json_scan validated), 0 when
- * absent or not a number. strtod stops at the delimiter after it, which
- * the object's closing brace guarantees is inside the text. */
+/* out[i]: the number member |keys[i]| (i < |n| <= 2) of object |o| (a span
+ * sy_json_scan validated), 0 when absent or not a number. strtod stops at
+ * the delimiter after it, which the object's closing brace guarantees is
+ * inside the text. */
 static void numbers_of(const sy_json_span *o, const char *const *keys, size_t n, double *out) {
   sy_json_span v[2];
   if (o->type != SY_JSON_OBJECT || !sy_json_scan(o->at, o->len, keys, n, v)) n = 0;
@@ -764,26 +765,26 @@ static int content_filtered(const sy_json_span *choices) {
   return filtered;
 }
 
-/* An OpenAI-shaped success (a chat.completion, or an embeddings list when
- * |list| is "data"): checked by a strict scan, since the body goes to the
+/* An OpenAI-shaped success, a chat.completion (|chat|) or an embeddings
+ * list: checked by a strict scan, since the body goes to the
  * host as it came and must parse there (sy_json_scan says why not cJSON),
  * and read for its usage without building a tree of it: a tree and its
  * deletion were half the instructions of a request's end (bench/). */
-static int parse_success(const char *body, size_t body_len, const char *list, sy_outcome *out) {
-  const char *const keys[] = {list, "usage"};
+static int parse_success(const char *body, size_t body_len, int chat, sy_outcome *out) {
+  const char *const keys[] = {chat ? "choices" : "data", "usage"};
   static const char *const usage_keys[] = {"prompt_tokens", "completion_tokens"};
   sy_json_span top[2];
   if (!body || !sy_json_scan(body, body_len, keys, 2, top) || top[0].type != SY_JSON_ARRAY) {
     out->cls = SY_CLASS_BAD_RESPONSE;
-    set_message(out, *list == 'c' ? "upstream answer is not a valid chat completion"
-                                  : "upstream answer is not a valid embeddings list");
+    set_message(out, chat ? "upstream answer is not a valid chat completion"
+                          : "upstream answer is not a valid embeddings list");
     return out->message.oom ? SY_ERR_NOMEM : SY_OK;
   }
   double tokens[2];
   numbers_of(&top[1], usage_keys, 2, tokens);
   out->prompt_tokens = tokens[0];
-  out->completion_tokens = *list == 'c' ? tokens[1] : 0;
-  if (*list == 'c' && content_filtered(&top[0])) {
+  out->completion_tokens = chat ? tokens[1] : 0;
+  if (chat && content_filtered(&top[0])) {
     out->cls = SY_CLASS_CONTENT_POLICY;
     set_message(out, "the provider's content filter stopped the answer");
     return out->message.oom ? SY_ERR_NOMEM : SY_OK;
@@ -799,8 +800,7 @@ int sy_provider_parse_response(sy_provider_kind kind, int status, const char *he
   out->status = status;
   out->retry_after_ms = sy_retry_after_ms(headers, headers_len, now);
   int success = status >= 200 && status < 300;
-  if (success && kind != SY_PROVIDER_ANTHROPIC)
-    return parse_success(body, body_len, "choices", out);
+  if (success && kind != SY_PROVIDER_ANTHROPIC) return parse_success(body, body_len, 1, out);
   cJSON *doc = body && body_len ? cJSON_ParseWithLength(body, body_len) : NULL;
   if (success) {
     int refused = 0;
@@ -838,7 +838,7 @@ int sy_provider_parse_embeddings(sy_provider_kind kind, int status, const char *
     return sy_provider_parse_response(kind, status, headers, headers_len, body, body_len, now, out);
   out->status = status;
   out->retry_after_ms = sy_retry_after_ms(headers, headers_len, now);
-  return parse_success(body, body_len, "data", out);
+  return parse_success(body, body_len, 0, out);
 }
 
 /* ---------- streams ---------- */
