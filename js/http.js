@@ -85,9 +85,7 @@ export function createHandler({ router, groups, authorized, metrics, log, maxBod
           const answer = await (chat ? r.completion(text, RAW) : r.embedding(text, RAW));
           if (answer instanceof ChunkStream) return streamReply(answer, done);
           done(200, answer.switchyard);
-          const headers = routeHeaders(answer.switchyard);
-          headers['content-type'] = 'application/json';
-          return { status: 200, headers, body: answer.text };
+          return jsonText(200, answer.text, routeHeaders(answer.switchyard));
         } catch (err) {
           if (!(err instanceof SwitchyardError)) throw err;
           const headers = routeHeaders(err.route);
@@ -237,8 +235,13 @@ function routeHeaders(route) {
 
 /** @param {Record<string, string>} [headers] a fresh object, taken over @returns {Reply} */
 function json(status, value, headers = {}) {
+  return jsonText(status, JSON.stringify(value), headers);
+}
+
+/** JSON already written, such as an upstream's answer as it came. @returns {Reply} */
+function jsonText(status, text, headers = {}) {
   headers['content-type'] = 'application/json';
-  return { status, headers, body: JSON.stringify(value) };
+  return { status, headers, body: text };
 }
 
 /** @returns {Reply} */
