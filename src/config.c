@@ -1305,149 +1305,12 @@ static void settings_defaults(sy_settings *s) {
 }
 
 /* ---- telling bad bytes from a failed allocation ----
- * cJSON returns NULL for both. This check accepts exactly what cJSON 1.7
- * accepts (its grammar is looser than RFC 8259: any byte <= 32 is blank,
- * raw control bytes in strings, "01", "1.", "\uZZZZ"; nesting up to 1000),
- * plus only blanks after the value, and allocates nothing: when it passes
- * but cJSON failed, memory ran out. */
-
-#define BLANK(c) ((unsigned char)(c) <= ' ')
-#define DIGIT(c) ((c) >= '0' && (c) <= '9')
+ * cJSON returns NULL for both; sy_json_cjson_valid tells them apart. */
 
 static size_t skip_blank(const char *s, size_t n, size_t i) {
-  while (i < n && BLANK(s[i]))
+  while (i < n && (unsigned char)s[i] <= ' ') /* cJSON's blank: any byte <= 32 */
     i++;
   return i;
-}
-
-/* cJSON's hex: any non-hex digit makes the whole code 0. */
-static unsigned hex4(const char *s) {
-  unsigned h = 0;
-  for (int k = 0; k < 4; k++) {
-    char c = s[k];
-    int d = DIGIT(c)               ? c - '0'
-            : c >= 'a' && c <= 'f' ? c - 'a' + 10
-            : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                   : -1;
-    if (d < 0) return 0;
-    h = h * 16 + (unsigned)d;
-  }
-  return h;
-}
-
-/* The index after the string that starts at s[i] == '"', or 0. */
-static size_t json_string(const char *s, size_t n, size_t i) {
-  size_t end = i + 1;
-  while (end < n && s[end] != '"') {
-    if (s[end] == '\\' && ++end >= n) return 0;
-    end++;
-  }
-  if (end >= n) return 0;
-  for (size_t k = i + 1; k < end;) {
-    if (s[k] != '\\') {
-      k++;
-      continue;
-    }
-    char c = s[k + 1];
-    if (c != 'u') {
-      if (!c || !strchr("bfnrt\"\\/", c)) return 0;
-      k += 2;
-      continue;
-    }
-    if (end - k < 6) return 0;
-    unsigned u = hex4(s + k + 2);
-    if (u >= 0xDC00 && u <= 0xDFFF) return 0;
-    if (u >= 0xD800 && u <= 0xDBFF) {
-      if (end - k < 12 || s[k + 6] != '\\' || s[k + 7] != 'u') return 0;
-      u = hex4(s + k + 8);
-      if (u < 0xDC00 || u > 0xDFFF) return 0;
-      k += 12;
-    } else {
-      k += 6;
-    }
-  }
-  return end + 1;
-}
-
-/* cJSON reads a number with strtod: the longest prefix of
- * -?(digits[.digits*]|.digits)([eE][+-]?digits)?, or 0 when there is none. */
-static size_t json_number(const char *s, size_t n, size_t i) {
-  size_t j = i, digits = 0;
-  if (s[j] == '-') j++;
-  for (; j < n && DIGIT(s[j]); j++)
-    digits++;
-  if (j < n && s[j] == '.')
-    for (j++; j < n && DIGIT(s[j]); j++)
-      digits++;
-  if (!digits) return 0;
-  if (j < n && (s[j] == 'e' || s[j] == 'E')) {
-    size_t e = j + 1;
-    if (e < n && (s[e] == '+' || s[e] == '-')) e++;
-    if (e < n && DIGIT(s[e])) {
-      for (j = e; j < n && DIGIT(s[j]); j++) {
-      }
-    }
-  }
-  return j;
-}
-
-static int json_valid(const char *s, size_t n) {
-  unsigned char stack[125]; /* one bit per open container, 1 = object */
-  size_t i = 0, depth = 0;
-  if (n >= 5 && !memcmp(s, "\xEF\xBB\xBF", 3)) i = 3; /* a BOM, as cJSON skips it */
-  for (;;) {
-    /* a value is expected at i */
-    i = skip_blank(s, n, i);
-    if (i >= n) return 0;
-    char c = s[i];
-    if (c == '{' || c == '[') {
-      if (depth == sizeof stack * 8) return 0;
-      unsigned bit = 1u << depth % 8;
-      stack[depth / 8] =
-          (unsigned char)(c == '{' ? stack[depth / 8] | bit : stack[depth / 8] & ~bit);
-      depth++;
-      i = skip_blank(s, n, i + 1);
-      if (i < n && s[i] == (c == '{' ? '}' : ']')) {
-        depth--;
-        i++;
-      } else if (c == '[') {
-        continue;
-      } else {
-        goto key;
-      }
-    } else if (c == '"') {
-      i = json_string(s, n, i);
-    } else if (c == '-' || DIGIT(c)) {
-      i = json_number(s, n, i);
-    } else if (n - i >= 4 && (!memcmp(s + i, "null", 4) || !memcmp(s + i, "true", 4))) {
-      i += 4;
-    } else if (n - i >= 5 && !memcmp(s + i, "false", 5)) {
-      i += 5;
-    } else {
-      return 0;
-    }
-    if (!i) return 0;
-    /* after a value: close containers, or a comma and the next member */
-    for (;;) {
-      i = skip_blank(s, n, i);
-      if (!depth) return i == n;
-      int obj = stack[(depth - 1) / 8] >> (depth - 1) % 8 & 1;
-      if (i < n && s[i] == (obj ? '}' : ']')) {
-        depth--;
-        i++;
-        continue;
-      }
-      if (i >= n || s[i] != ',') return 0;
-      i = skip_blank(s, n, i + 1);
-      if (!obj) break;
-    key:
-      if (i >= n || s[i] != '"' || !(i = json_string(s, n, i))) return 0;
-      i = skip_blank(s, n, i);
-      if (i >= n || s[i] != ':') return 0;
-      i++;
-      break;
-    }
-  }
 }
 
 int sy_config_parse(const char *json, size_t len, sy_config **pcfg, sy_buf *err,
@@ -1464,7 +1327,7 @@ int sy_config_parse(const char *json, size_t len, sy_config **pcfg, sy_buf *err,
       root = NULL;
       end = json + at;
     }
-  } else if (!root && json_valid(json, len)) {
+  } else if (!root && sy_json_cjson_valid(json, len)) {
     return SY_ERR_NOMEM;
   }
   if (!root) {

@@ -391,10 +391,14 @@ uint32_t sy_rng_next(sy_rng *r) {
 
 double sy_rng_unit(sy_rng *r) { return sy_rng_next(r) / 4294967296.0; }
 
-/* ---------- strict JSON (sy_json_scan) ---------- */
+/* ---------- JSON grammars (sy_json_scan, sy_json_cjson_valid) ----------
+ * One walk over two grammars: JSON's own (strict), and cJSON 1.7's (lax:
+ * any byte <= 32 is blank, raw control bytes in strings, "01", "1.",
+ * "\uZZZZ", a leading BOM). */
 
-static const char *json_ws(const char *p, const char *e) {
-  while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+static const char *json_ws(const char *p, const char *e, int lax) {
+  while (p < e &&
+         (lax ? (unsigned char)*p <= ' ' : *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
     p++;
   return p;
 }
@@ -427,15 +431,72 @@ static const char *json_string(const char *p, const char *e) {
   return NULL;
 }
 
+/* cJSON's hex: any non-hex digit makes the whole code 0. */
+static unsigned cjson_hex4(const char *s) {
+  unsigned h = 0;
+  for (int k = 0; k < 4; k++) {
+    int d = hex_digit(s[k]);
+    if (d < 0) return 0;
+    h = h * 16 + (unsigned)d;
+  }
+  return h;
+}
+
+/* json_string by cJSON's rules: any byte but an unescaped quote; \u with
+ * four characters after it, a surrogate only as a high-low pair. */
+static const char *cjson_string(const char *p, const char *e) {
+  const char *end = p + 1;
+  while (end < e && *end != '"') {
+    if (*end == '\\' && ++end >= e) return NULL;
+    end++;
+  }
+  if (end >= e) return NULL;
+  for (const char *k = p + 1; k < end;) {
+    if (*k != '\\') {
+      k++;
+      continue;
+    }
+    char c = k[1];
+    if (c != 'u') {
+      if (!c || !strchr("bfnrt\"\\/", c)) return NULL;
+      k += 2;
+      continue;
+    }
+    if (end - k < 6) return NULL;
+    unsigned u = cjson_hex4(k + 2);
+    if (u >= 0xDC00 && u <= 0xDFFF) return NULL;
+    if (u >= 0xD800 && u <= 0xDBFF) {
+      if (end - k < 12 || k[6] != '\\' || k[7] != 'u') return NULL;
+      u = cjson_hex4(k + 8);
+      if (u < 0xDC00 || u > 0xDFFF) return NULL;
+      k += 12;
+    } else {
+      k += 6;
+    }
+  }
+  return end + 1;
+}
+
 static const char *json_digits(const char *p, const char *e) {
   while (p < e && *p >= '0' && *p <= '9')
     p++;
   return p;
 }
 
-/* The number at |p|: the byte after it, or NULL. */
-static const char *json_number(const char *p, const char *e) {
+/* The number at |p|: the byte after it, or NULL. cJSON reads one with
+ * strtod: the longest prefix of -?digits[.digits*]([eE][+-]?digits)?. */
+static const char *json_number(const char *p, const char *e, int lax) {
   if (p < e && *p == '-') p++;
+  if (lax) {
+    const char *q = json_digits(p, e), *r = q < e && *q == '.' ? json_digits(q + 1, e) : q;
+    if (q == p && r <= q + 1) return NULL; /* no digit at all */
+    if (r < e && (*r == 'e' || *r == 'E')) {
+      const char *x = r + 1 < e && (r[1] == '+' || r[1] == '-') ? r + 2 : r + 1;
+      const char *y = json_digits(x, e);
+      if (y > x) r = y;
+    }
+    return r;
+  }
   if (p >= e || *p < '0' || *p > '9') return NULL;
   p = *p == '0' ? p + 1 : json_digits(p, e);
   if (p < e && *p == '.') {
@@ -475,10 +536,10 @@ static int json_names(const char *p, const char *q, const char *key) {
 
 /* The member name at |p| and its colon: the byte after the colon, or
  * NULL. *which: the index of the key it names (when |nkeys|), else -1. */
-static const char *json_member(const char *p, const char *e, const char *const *keys, size_t nkeys,
-                               int *which) {
+static const char *json_member(const char *p, const char *e, int lax, const char *const *keys,
+                               size_t nkeys, int *which) {
   if (p >= e || *p != '"') return NULL;
-  const char *q = json_string(p, e);
+  const char *q = lax ? cjson_string(p, e) : json_string(p, e);
   if (!q) return NULL;
   *which = -1;
   for (size_t i = 0; i < nkeys; i++)
@@ -486,13 +547,15 @@ static const char *json_member(const char *p, const char *e, const char *const *
       *which = (int)i;
       break;
     }
-  q = json_ws(q, e);
+  q = json_ws(q, e, lax);
   return q < e && *q == ':' ? q + 1 : NULL;
 }
 
-int sy_json_scan(const char *text, size_t len, const char *const *keys, size_t nkeys,
-                 sy_json_span *spans) {
+/* sy_json_scan in |lax| (cJSON's) grammar or JSON's. */
+static int json_walk(const char *text, size_t len, int lax, const char *const *keys, size_t nkeys,
+                     sy_json_span *spans) {
   const char *p = text, *e = text + len;
+  if (lax && len >= 5 && !memcmp(p, "\xEF\xBB\xBF", 3)) p += 3; /* cJSON skips a BOM */
   /* Bit d: the container at depth d is an object. */
   uint8_t objects[(SY_JSON_MAX_DEPTH + 7) / 8] = {0};
   size_t depth = 0;
@@ -504,7 +567,7 @@ int sy_json_scan(const char *text, size_t len, const char *const *keys, size_t n
 #define IS_OBJECT(d) (objects[(d) / 8] >> ((d) % 8) & 1)
   for (;;) {
     /* A value starts at p. */
-    p = json_ws(p, e);
+    p = json_ws(p, e, lax);
     if (p >= e) return 0;
     char c = *p;
     sy_json_type t = c == '{'                             ? SY_JSON_OBJECT
@@ -524,20 +587,20 @@ int sy_json_scan(const char *text, size_t len, const char *const *keys, size_t n
       else
         objects[depth / 8] &= (uint8_t) ~(1u << (depth % 8));
       depth++;
-      p = json_ws(p + 1, e);
+      p = json_ws(p + 1, e, lax);
       if (p < e && *p == (t == SY_JSON_OBJECT ? '}' : ']')) {
         p++;
         depth--;
       } else if (t == SY_JSON_OBJECT) {
-        if (!(p = json_member(p, e, keys, depth == 1 ? nkeys : 0, &named))) return 0;
+        if (!(p = json_member(p, e, lax, keys, depth == 1 ? nkeys : 0, &named))) return 0;
         continue;
       } else {
         continue;
       }
     } else if (t == SY_JSON_STRING) {
-      p = json_string(p, e);
+      p = lax ? cjson_string(p, e) : json_string(p, e);
     } else if (t == SY_JSON_NUMBER) {
-      p = json_number(p, e);
+      p = json_number(p, e, lax);
     } else if (e - p >= 4 && (!memcmp(p, "true", 4) || !memcmp(p, "null", 4))) {
       p += 4;
     } else if (e - p >= 5 && !memcmp(p, "false", 5)) {
@@ -550,13 +613,13 @@ int sy_json_scan(const char *text, size_t len, const char *const *keys, size_t n
     for (;;) {
       if (depth == 1 && key >= 0 && IS_OBJECT(0) && !spans[key].type)
         spans[key] = (sy_json_span){start, (size_t)(p - start), type};
-      p = json_ws(p, e);
+      p = json_ws(p, e, lax);
       if (!depth) return p == e;
       if (p >= e) return 0;
       int object = IS_OBJECT(depth - 1);
       if (*p == ',') {
-        p = json_ws(p + 1, e);
-        if (object && !(p = json_member(p, e, keys, depth == 1 ? nkeys : 0, &named))) return 0;
+        p = json_ws(p + 1, e, lax);
+        if (object && !(p = json_member(p, e, lax, keys, depth == 1 ? nkeys : 0, &named))) return 0;
         break;
       }
       if (*p != (object ? '}' : ']')) return 0;
@@ -565,4 +628,13 @@ int sy_json_scan(const char *text, size_t len, const char *const *keys, size_t n
     }
   }
 #undef IS_OBJECT
+}
+
+int sy_json_scan(const char *text, size_t len, const char *const *keys, size_t nkeys,
+                 sy_json_span *spans) {
+  return json_walk(text, len, 0, keys, nkeys, spans);
+}
+
+int sy_json_cjson_valid(const char *text, size_t len) {
+  return json_walk(text, len, 1, NULL, 0, NULL);
 }

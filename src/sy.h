@@ -149,6 +149,13 @@ typedef struct sy_json_span {
  * the spans point into it; |keys| and |spans| may be NULL when |nkeys| is 0. */
 int sy_json_scan(const char *text, size_t len, const char *const *keys, size_t nkeys,
                  sy_json_span *spans);
+/* Whether cJSON 1.7 reads |text| (|len| bytes) whole: its grammar, looser
+ * than JSON's (any byte <= 32 is blank, raw control bytes in strings,
+ * "01", "1.", "\uZZZZ", a leading BOM; a surrogate only as a pair; nesting
+ * up to 1000), and only blanks after the value. Allocates nothing, so when
+ * it says yes and cJSON failed, memory ran out (sy_config_parse tells the
+ * two apart by it). */
+int sy_json_cjson_valid(const char *text, size_t len);
 
 /* ---- small shared helpers ---- */
 /* 64-bit FNV-1a, for deterministic ids and hashing; not for secrets. */

@@ -349,6 +349,20 @@ static void test_json_scan(void) {
                                     "'single'",
                                     "\xef\xbb\xbf{}"};
   json_verdicts(bad, sizeof bad / sizeof *bad, 0);
+  /* cJSON's grammar beside it: laxer in most ways, stricter about surrogates. */
+  static const char *const lax_only[] = {
+      "01", "1.", "-.5", "\"a\tb\"", "\"\\uZZZZ\"", "\xef\xbb\xbf{ }", "\x01[\x02]\x1f"};
+  for (size_t i = 0; i < sizeof lax_only / sizeof *lax_only; i++) {
+    T_EQ_INT(sy_json_cjson_valid(lax_only[i], strlen(lax_only[i])), 1);
+    T_EQ_INT(sy_json_scan(lax_only[i], strlen(lax_only[i]), NULL, 0, NULL), 0);
+  }
+  static const char *const strict_only[] = {"\"\\udc00\"", "\"\\ud800\"", "\"\\ud800x\""};
+  for (size_t i = 0; i < sizeof strict_only / sizeof *strict_only; i++) {
+    T_EQ_INT(sy_json_cjson_valid(strict_only[i], strlen(strict_only[i])), 0);
+    T_EQ_INT(sy_json_scan(strict_only[i], strlen(strict_only[i]), NULL, 0, NULL), 1);
+  }
+  T_EQ_INT(sy_json_cjson_valid("{} x", 4), 0);
+  T_EQ_INT(sy_json_cjson_valid("\"\\ud800\\udc00\"", 14), 1);
   /* A NUL inside: the length is the text's, not strlen's. */
   T_CHECK(!sy_json_scan("{}\0", 3, NULL, 0, NULL));
   T_CHECK(!sy_json_scan("\"a\0b\"", 5, NULL, 0, NULL));
