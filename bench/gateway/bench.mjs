@@ -133,10 +133,11 @@ function rssKb(pid) {
 
 // ---- load ---------------------------------------------------------------------
 const autocannon = require('autocannon');
-async function cannon(t, connections, duration) {
+/** The closed-loop load: for |duration| seconds, or for |amount| requests when given (autocannon then ignores the duration). */
+async function cannon(t, connections, duration, { amount, timeout = 10 } = {}) {
   const r = await autocannon({
     url: t.url, method: 'POST', headers: { 'content-type': 'application/json', ...t.headers }, body: BODY,
-    connections, duration, timeout: 10, pipelining: 1,
+    connections, duration, amount, timeout, pipelining: 1,
   });
   return {
     requests_ok: r['2xx'], non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts, seconds: r.duration,
@@ -420,9 +421,10 @@ async function countInstructions(launch, n) {
   for (const name of ['passthrough-http', 'switchyard']) {
     if (!TARGETS.includes(name)) continue;
     const t = await launch(`${name}-cg`);
-    await cannonCount(t, 3000); // warm: the JIT's tiers settle before counting
+    // Requests under instrumentation are slow: a minute's timeout, not 10 s.
+    await cannon(t, 10, 0, { amount: 3000, timeout: 60 }); // warm: the JIT's tiers settle before counting
     execFileSync('callgrind_control', ['-i', 'on', String(t.child.pid)], { stdio: 'ignore' });
-    const r = await cannonCount(t, n);
+    const r = await cannon(t, 10, 0, { amount: n, timeout: 60 });
     // The dump written on request (.1) holds exactly the counted requests;
     // the one written at exit, the shutdown.
     execFileSync('callgrind_control', ['-d', String(t.child.pid)], { stdio: 'ignore' });
@@ -435,15 +437,6 @@ async function countInstructions(launch, n) {
     log(`instructions: ${name} ${Math.round(ir / n).toLocaleString('en')} per request (${r.requests_ok} of ${n} answered 200)`);
   }
   return out;
-}
-
-/** |n| requests over 10 connections, as fast as the target answers. */
-async function cannonCount(t, n) {
-  const r = await autocannon({
-    url: t.url, method: 'POST', headers: { 'content-type': 'application/json', ...t.headers }, body: BODY,
-    connections: 10, amount: n, timeout: 60, pipelining: 1,
-  });
-  return { requests_ok: r['2xx'] };
 }
 
 function callgrindArgs(name) {
