@@ -89,6 +89,20 @@ const okFetch = async () => new Response(ANSWER, { status: 200, headers: { 'cont
 let virtualNow = Date.UTC(2026, 0, 1);
 const benchClock = { now: () => virtualNow, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h) };
 
+/** |count| completions, 64 in flight at a time, each sent after |before()|; resolves once none is in flight. */
+async function serve(router, count, before = () => {}) {
+  let sent = 0, ok = 0, failed = 0;
+  const worker = async () => {
+    while (sent < count) {
+      sent++;
+      before();
+      try { await router.completion(BODY); ok++; } catch { failed++; }
+    }
+  };
+  await Promise.all(Array.from({ length: 64 }, worker));
+  return { ok, failed };
+}
+
 const steady = {};
 {
   const router = await Router.create(CONFIG, { fetch: okFetch, seed: 1, onEvent: () => {}, clock: benchClock });
@@ -98,14 +112,9 @@ const steady = {};
   let ok = 0, failed = 0;
   const marks = [];
   const phase = async (count) => {
-    let sent = 0;
-    const worker = async () => {
-      while (sent < count) {
-        sent++;
-        try { await router.completion(BODY); ok++; } catch { failed++; }
-      }
-    };
-    await Promise.all(Array.from({ length: 64 }, worker));
+    const r = await serve(router, count);
+    ok += r.ok;
+    failed += r.failed;
     marks.push({ after_requests: ok + failed, heap_bytes: router.heapBytes, wasm_memory_bytes: memBytes(), in_flight: router.inflight });
   };
   const t0 = performance.now();
@@ -134,15 +143,7 @@ const windows = { requests: 60000, ms_per_request: 10 };
   const router = await Router.create(CONFIG, { fetch: okFetch, seed: 1, onEvent: () => {}, clock: benchClock });
   const heaps = []; // after each 1,000 (10 virtual seconds), nothing in flight
   for (let done = 0; done < windows.requests; done += 1000) {
-    let sent = 0;
-    const worker = async () => {
-      while (sent < 1000) {
-        sent++;
-        virtualNow += windows.ms_per_request;
-        await router.completion(BODY).catch(() => {});
-      }
-    };
-    await Promise.all(Array.from({ length: 64 }, worker));
+    await serve(router, 1000, () => { virtualNow += windows.ms_per_request; });
     heaps.push(router.heapBytes);
   }
   windows.heap_bytes_first_minute_peak = Math.max(...heaps.slice(0, 6));
