@@ -668,3 +668,16 @@ double sy_health_usage_look(const sy_health_view *v, sy_health_memo *m, const ch
   m->counted[kind] = n;
   return n; /* clamped at 0 as sy_health_usage_of does */
 }
+
+void sy_health_minute_look(const sy_health_view *v, sy_health_memo *m, const char *id,
+                           double counts[2]) {
+  const kv_copy *rpm = m && v->copy ? ref_slot(v->copy, &m->rpm, v->window) : NULL;
+  const kv_copy *tpm = rpm ? ref_slot(v->copy, &m->tpm, v->window) : NULL;
+  if (!tpm) {
+    counts[0] = sy_health_usage_look(v, m, id, SY_USAGE_RPM);
+    counts[1] = sy_health_usage_look(v, m, id, SY_USAGE_TPM);
+    return;
+  }
+  counts[0] = m->counted[SY_USAGE_RPM] = rpm->num > 0 ? rpm->num : 0;
+  counts[1] = m->counted[SY_USAGE_TPM] = tpm->num > 0 ? tpm->num : 0;
+}

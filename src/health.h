@@ -209,6 +209,13 @@ sy_breaker_state sy_health_look(const sy_health_view *v, sy_health_memo *m, cons
 double sy_health_usage_look(const sy_health_view *v, sy_health_memo *m, const char *id,
                             sy_usage_kind kind);
 
+/* Both of |id|'s counts of this minute, requests then tokens, into
+ * |counts| (and |m|'s counted) as two sy_health_usage_look calls would:
+ * a usage-based pick reads both of every candidate, and one call with one
+ * set of checks was a fifth of that pick at 100 deployments in wasm. */
+void sy_health_minute_look(const sy_health_view *v, sy_health_memo *m, const char *id,
+                           double counts[2]);
+
 typedef struct sy_observed {
   /* First what a pick reads of every candidate, together: at 1000
    * deployments a pick's cost is mostly cache misses, one per line. */

@@ -131,13 +131,13 @@ static int weighted_at(const sy_group *g, const uint8_t *cand, weight_basis basi
   return pick;
 }
 
-/* A weighted draw among the candidates but |skip| (-1: none). */
-static int weighted(const sy_group *g, const uint8_t *cand, weight_basis basis, int skip,
-                    const run *r) {
+/* The sum of the candidates' shares but |skip|'s (-1: none). */
+static double shares(const sy_group *g, const uint8_t *cand, weight_basis basis, int skip,
+                     const run *r) {
   double total = 0;
   for (size_t i = 0; i < g->ndeps; i++)
     if ((cand[i] & CAND) && (int)i != skip) total += share(g->deps[i], basis, r);
-  return weighted_at(g, cand, basis, skip, sy_rng_unit(r->c->rng) * total, r);
+  return total;
 }
 
 /* One of |d|'s usage counts, through its memo of the copy of the store. */
@@ -214,20 +214,13 @@ static int lowest(const sy_group *g, const uint8_t *cand, const run *r) {
   return pick; /* not reached: the scores do not change within a pick */
 }
 
-/* Power of two choices: two distinct candidates drawn by weight (so
- * `weight`, `rpm` and `tpm` keep their say, as in simple-shuffle), the
- * cheaper wins; a tie goes to the first drawn, so equal costs split traffic
- * by weight. */
-static int two_choices(const sy_group *g, const uint8_t *cand, size_t n, const run *r) {
-  weight_basis basis = basis_of(g, cand);
-  int a = weighted(g, cand, basis, -1, r);
-  if (n < 2) return a;
-  int b = weighted(g, cand, basis, a, r);
-  return score(g->deps[b], r) < score(g->deps[a], r) ? b : a;
-}
-
 /* Would one more request of |tokens| go over |d|'s rpm or tpm this minute? */
 PER_DEPLOYMENT int over_limit(const sy_deployment *d, sy_observed *o, const run *r) {
+  if (d->rpm > 0 && d->tpm > 0) {
+    double n[2];
+    sy_health_minute_look(&r->view, o ? &o->memo : NULL, d->id, n);
+    return n[0] + 1 > d->rpm || n[1] + r->c->prompt_tokens > d->tpm;
+  }
   if (d->rpm > 0 && usage(d, o, r, SY_USAGE_RPM) + 1 > d->rpm) return 1;
   return d->tpm > 0 && usage(d, o, r, SY_USAGE_TPM) + r->c->prompt_tokens > d->tpm;
 }
@@ -237,16 +230,16 @@ typedef struct tally {
   size_t kept, hinted, too_small, throttled;
   int tier_clear, tier_all; /* the best tier without the hinted ones, and with them */
   int tiers_differ;         /* kept ones are of more than one tier */
-  /* simple-shuffle's draw over every kept one, summed as they are kept
-   * (in index order, as weighted() would), so the draw scans the group
-   * once more instead of three times; in_order is cleared when a kept
-   * one came out of order (panic). */
-  int shuffle, in_order;
+  /* The weighted draws' shares (simple-shuffle, p2c) of every kept one,
+   * summed as they are kept (in index order, as shares() would), so a
+   * draw scans the group once more instead of three times; in_order is
+   * cleared when a kept one came out of order (panic). */
+  int sum_shares, in_order;
   bases seen;
   double sums[4]; /* by weight_basis */
 } tally;
 
-/* Notes kept deployment |d| in simple-shuffle's sums. */
+/* Notes kept deployment |d| in the weighted draws' sums. */
 PER_DEPLOYMENT void tally_shares(tally *t, const sy_deployment *d, const sy_observed *o,
                                  const run *r) {
   double k = ramp(o, r);
@@ -255,6 +248,35 @@ PER_DEPLOYMENT void tally_shares(tally *t, const sy_deployment *d, const sy_obse
   t->sums[BY_WEIGHT] += weight_of(d, BY_WEIGHT) * k;
   t->sums[BY_RPM] += weight_of(d, BY_RPM) * k;
   t->sums[BY_TPM] += weight_of(d, BY_TPM) * k;
+}
+
+/* The candidates' weight basis (in |basis|) and their shares' sum: pass
+ * 2's when it saw them all in order, else counted again. */
+static double candidates_total(const sy_group *g, const uint8_t *cand, const tally *t, const run *r,
+                               weight_basis *basis) {
+  if (t->in_order) {
+    *basis = basis_in(&t->seen);
+    return t->sums[*basis];
+  }
+  *basis = basis_of(g, cand);
+  return shares(g, cand, *basis, -1, r);
+}
+
+/* Power of two choices: two distinct candidates drawn by weight (so
+ * `weight`, `rpm` and `tpm` keep their say, as in simple-shuffle), the
+ * cheaper wins; a tie goes to the first drawn, so equal costs split traffic
+ * by weight. With pass 2's sums (t->in_order) the two draws scan part of
+ * the group each; without them, five scans: at 100 deployments that was
+ * two fifths of a pick. */
+static int two_choices(const sy_group *g, const uint8_t *cand, size_t n, const tally *t,
+                       const run *r) {
+  weight_basis basis;
+  double total = candidates_total(g, cand, t, r, &basis);
+  int a = weighted_at(g, cand, basis, -1, sy_rng_unit(r->c->rng) * total, r);
+  if (n < 2) return a;
+  double rest = t->in_order ? total - share(g->deps[a], basis, r) : shares(g, cand, basis, a, r);
+  int b = weighted_at(g, cand, basis, a, sy_rng_unit(r->c->rng) * rest, r);
+  return score(g->deps[b], r) < score(g->deps[a], r) ? b : a;
 }
 
 /* Pass 2 for deployment |i| (available, of the tags wanted): the pre-call
@@ -289,7 +311,7 @@ PER_DEPLOYMENT void precall(const sy_group *g, size_t i, sy_observed *o, uint8_t
   t->hinted += (size_t)hint;
   if (tr < t->tier_all) t->tier_all = tr;
   if (!hint && tr < t->tier_clear) t->tier_clear = tr;
-  if (t->shuffle) tally_shares(t, d, o, r);
+  if (t->sum_shares) tally_shares(t, d, o, r);
 }
 
 sy_pick sy_select_pick(const sy_group *g, const uint8_t *exclude, uint8_t *scratch,
@@ -300,8 +322,8 @@ sy_pick sy_select_pick(const sy_group *g, const uint8_t *exclude, uint8_t *scrat
   run r = {c, sy_health_view_of(c->host, c->now)};
   int tagging = s->enable_tag_filtering;
   int windows = s->enable_pre_call_checks, limits = windows || s->strategy == SY_STRATEGY_USAGE;
-  tally t = {0, 0,         0,           0, INT_MAX, INT_MAX, 0, s->strategy == SY_STRATEGY_SHUFFLE,
-             1, {0, 1, 1}, {0, 0, 0, 0}};
+  int sums = s->strategy == SY_STRATEGY_SHUFFLE || s->strategy == SY_STRATEGY_P2C;
+  tally t = {0, 0, 0, 0, INT_MAX, INT_MAX, 0, sums, 1, {0, 1, 1}, {0, 0, 0, 0}};
   /* Pass 1: available (not excluded, not cooling, breaker not open), and
    * the tag bits. A half-open breaker takes a probe while it has room.
    * Without tags, pass 2 runs in the same loop: every available one is
@@ -386,16 +408,13 @@ sy_pick sy_select_pick(const sy_group *g, const uint8_t *exclude, uint8_t *scrat
   }
   pick.healthy = (int)n;
   switch (s->strategy) {
-  case SY_STRATEGY_SHUFFLE:
-    if (t.in_order) {
-      weight_basis basis = basis_in(&t.seen);
-      double target = sy_rng_unit(c->rng) * t.sums[basis];
-      pick.index = weighted_at(g, scratch, basis, -1, target, &r);
-    } else {
-      pick.index = weighted(g, scratch, basis_of(g, scratch), -1, &r);
-    }
+  case SY_STRATEGY_SHUFFLE: {
+    weight_basis basis;
+    double total = candidates_total(g, scratch, &t, &r, &basis);
+    pick.index = weighted_at(g, scratch, basis, -1, sy_rng_unit(c->rng) * total, &r);
     break;
-  case SY_STRATEGY_P2C: pick.index = two_choices(g, scratch, n, &r); break;
+  }
+  case SY_STRATEGY_P2C: pick.index = two_choices(g, scratch, n, &t, &r); break;
   default: pick.index = lowest(g, scratch, &r); break;
   }
   pick.probe = pick.index >= 0 && (scratch[pick.index] & PROBE);

@@ -1,6 +1,7 @@
 /* unit_health.c: cooldown deadlines at t-1 and t, extension never
  * shortening, fixed failure windows, and the router's copy of the store,
  * against the sim's kv store. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -281,6 +282,35 @@ static void test_memo_follows_changes(void) {
   sim_advance(&s, 60000);
   sy_kv_cache_tick(kc, s.now);
   T_EQ_DBL(sy_health_usage_look(at(h, s.now), &m, "d", SY_USAGE_RPM), 0);
+  /* Both counts of the minute in one look: from the store while the
+   * tokens' ref is not current, then from the refs alone. */
+  double n[2];
+  sy_health_attempt_sent(h, "d", s.now);
+  sy_health_attempt_over(h, "d", s.now, 40);
+  sy_health_minute_look(at(h, s.now), &m, "d", n);
+  T_EQ_DBL(n[0], 1);
+  T_EQ_DBL(n[1], 40);
+  gets = c.gets;
+  sy_health_attempt_sent(h, "d", s.now);
+  sy_health_attempt_over(h, "d", s.now, 2);
+  sy_health_minute_look(at(h, s.now), &m, "d", n);
+  T_EQ_DBL(n[0], 2);
+  T_EQ_DBL(n[1], 42);
+  T_EQ_DBL(m.counted[SY_USAGE_RPM], 2);
+  T_EQ_DBL(m.counted[SY_USAGE_TPM], 42);
+  T_EQ_INT(c.gets, gets);
+  /* A peer's tokens, reported, and the next minute's fresh counters. */
+  char tkey[64];
+  snprintf(tkey, sizeof tkey, "sy:tpm:d:%.0f", floor(s.now / SY_USAGE_WINDOW_MS));
+  s.host.kv_add(s.host.user, tkey, strlen(tkey), 8, 0);
+  sy_kv_cache_changed(kc, tkey, strlen(tkey));
+  sy_health_minute_look(at(h, s.now), &m, "d", n);
+  T_EQ_DBL(n[1], 50);
+  sim_advance(&s, 60000);
+  sy_kv_cache_tick(kc, s.now);
+  sy_health_minute_look(at(h, s.now), &m, "d", n);
+  T_EQ_DBL(n[0], 0);
+  T_EQ_DBL(n[1], 0);
   /* Unwatched, both read the store. */
   sy_kv_cache *plain = sy_kv_cache_new(&c.host, 2);
   sy_kv_cache_tick(plain, s.now);

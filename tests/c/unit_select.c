@@ -287,6 +287,42 @@ static void test_p2c_peak_ewma(void) {
   sim_free(&f.s);
 }
 
+/* p2c draws both of its pair by weight, the second among the rest: c
+ * (weight 2 of 4, and fast) wins whenever it is drawn, first (1/2) or
+ * second (1/2 x 2/3), so 5/6 of the picks. A second draw over the whole
+ * total instead of the rest would give c 7/8. Once from pass 2's sums,
+ * once with them recounted (a worse tier d leaves the candidates out of
+ * pass 2's order). */
+static void test_p2c_weights(void) {
+  fixture f;
+  setup(&f, 3);
+  f.st.strategy = SY_STRATEGY_P2C;
+  f.deps[0].weight = f.deps[1].weight = 1;
+  f.deps[2].weight = 2;
+  sy_observe_latency(&f.obs[0], 1000, 0, false);
+  sy_observe_latency(&f.obs[1], 1000, 0, false);
+  sy_observe_latency(&f.obs[2], 100, 0, false);
+  int c[N];
+  draw(&f, NULL, c);
+  T_CHECK(fabs(c[2] - 8333.0) < 200);
+  T_CHECK(fabs(c[0] - 833.0) < 150);
+  sim_free(&f.s);
+  setup(&f, 4);
+  f.st.strategy = SY_STRATEGY_P2C;
+  f.deps[0].weight = f.deps[1].weight = 1;
+  f.deps[2].weight = 2;
+  f.deps[3].weight = 100;
+  f.deps[0].order = f.deps[1].order = f.deps[2].order = 1;
+  f.deps[3].order = 2;
+  sy_observe_latency(&f.obs[0], 1000, 0, false);
+  sy_observe_latency(&f.obs[1], 1000, 0, false);
+  sy_observe_latency(&f.obs[2], 100, 0, false);
+  draw(&f, NULL, c);
+  T_CHECK(fabs(c[2] - 8333.0) < 200);
+  T_EQ_INT(c[3], 0);
+  sim_free(&f.s);
+}
+
 static void test_tags(void) {
   static char *const paid[] = {"paid"}, *const both[] = {"paid", "eu"}, *const none[] = {"x"};
   fixture f;
@@ -453,6 +489,7 @@ void suite_select(void) {
   test_latency_based();
   test_cost_based();
   test_p2c_peak_ewma();
+  test_p2c_weights();
   test_tags();
   test_pre_call_window();
   test_provider_hints();
